@@ -1,0 +1,277 @@
+# -*- coding: utf-8 -*-
+# Copyright: raybook developers
+# Apache-2.0 (see LICENSE)
+"""One Ray client for the raybook modules: shared options, input checks and the dashboard's HTTP API.
+
+Reads (version, nodes, jobs, logs) go over the dashboard's REST API, so only `ray_job` needs the Ray
+package (its SDK uploads a local ``working_dir`` when submitting).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from urllib.parse import quote, urlparse
+
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.urls import open_url
+
+DEFAULT_ADDRESS = "http://127.0.0.1:8265"
+# A driver prints this marker followed by one JSON document: that document becomes the task's `result`.
+RESULT_MARKER = "RAYBOOK_RESULT "
+TERMINAL_STATUSES = frozenset(("SUCCEEDED", "FAILED", "STOPPED"))
+# Backoff between attempts to reach an unreachable dashboard: doubles from the first to the last.
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 5.0
+REQUEST_TIMEOUT_S = 10.0
+RETRIED_HTTP_CODES = frozenset((502, 503, 504))
+
+
+def connection_argument_spec(timeout_default):
+    """Options every Ray module takes to reach a cluster."""
+    return dict(
+        address=dict(type="str", default=DEFAULT_ADDRESS),
+        timeout=dict(type="float", default=timeout_default),
+        validate_certs=dict(type="bool", default=True),
+    )
+
+
+class RayClientError(Exception):
+    """A failure the module reports as one line."""
+
+
+class RayUnreachable(RayClientError):
+    pass
+
+
+def check_connection_options(params):
+    """Return a one-line error for a bad address or timeout, or None."""
+    address = params["address"]
+    parsed = urlparse(address or "")
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return "address: expected an http(s) URL such as %s, got %r" % (DEFAULT_ADDRESS, address)
+    try:
+        parsed.port
+    except ValueError:
+        return "address: the port in %r is not a number between 0 and 65535" % address
+    if params["timeout"] < 0:
+        return "timeout: expected a number of seconds >= 0, got %s" % params["timeout"]
+    return None
+
+
+def backoff_delays(first=BACKOFF_FIRST_S, cap=BACKOFF_MAX_S):
+    """Yield the waits between retries: first, 2*first, ... up to cap, then cap forever."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(delay * 2, cap)
+
+
+class RayDashboard:
+    """The Ray dashboard's HTTP API (jobs, nodes, version), with retries while it cannot be reached."""
+
+    def __init__(self, address, timeout, validate_certs=True, headers=None, clock=time.monotonic, sleep=time.sleep):
+        self.address = address.rstrip("/")
+        self.timeout = timeout
+        self.validate_certs = validate_certs
+        self.headers = dict(headers or {})
+        self._clock = clock
+        self._sleep = sleep
+        self.deadline = clock() + timeout
+
+    def remaining(self):
+        return max(0.0, self.deadline - self._clock())
+
+    def _request(self, method, path, body=None):
+        data = None
+        headers = dict(self.headers)
+        if body is not None:
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        response = open_url(
+            self.address + path,
+            method=method,
+            data=data,
+            headers=headers,
+            validate_certs=self.validate_certs,
+            timeout=REQUEST_TIMEOUT_S,
+        )
+        text = response.read().decode("utf-8", "replace")
+        try:
+            return json.loads(text) if text else None
+        except ValueError:
+            return text
+
+    def request(self, method, path, body=None):
+        """Send one request, retrying connection failures with backoff until the deadline."""
+        delays = backoff_delays()
+        while True:
+            try:
+                result = self._request(method, path, body)
+            except HTTPError as exc:
+                # A dashboard behind a proxy or still starting answers 502-504: as good as unreachable.
+                if exc.code not in RETRIED_HTTP_CODES:
+                    raise
+                cause = "HTTP %s" % exc.code
+            except (URLError, OSError) as exc:
+                cause = getattr(exc, "reason", None) or exc
+            else:
+                return result
+            delay = next(delays)
+            if self.remaining() <= delay:
+                raise RayUnreachable(
+                    "Ray dashboard at %s unreachable after %.0fs: %s" % (self.address, self.timeout, cause)
+                ) from None
+            self._sleep(delay)
+
+
+    def get(self, path):
+        try:
+            return self.request("GET", path)
+        except HTTPError as exc:
+            raise RayClientError(_http_error_line(self.address + path, exc)) from None
+
+    def version(self):
+        """Return {'ray_version': ..., 'ray_commit': ...}; this is also the reachability probe."""
+        data = self.get("/api/version")
+        if not isinstance(data, dict) or "ray_version" not in data:
+            raise RayClientError("%s does not look like a Ray dashboard (no ray_version in /api/version)" % self.address)
+        return data
+
+    def nodes(self):
+        data = self.get("/api/v0/nodes?limit=10000&detail=true")
+        return _unwrap_state_api(data, self.address)
+
+    def resource_usage(self):
+        """Return {resource: [used, total]} from the autoscaler's load report (may be empty early on)."""
+        data = self.get("/api/cluster_status?format=0")
+        try:
+            return data["data"]["clusterStatus"]["loadMetricsReport"]["usage"] or {}
+        except (KeyError, TypeError):
+            return {}
+
+    def job(self, submission_id):
+        """Return the job's details, or None when no job has this id."""
+        try:
+            return self.request("GET", "/api/jobs/" + quote(submission_id, safe=""))
+        except HTTPError as exc:
+            if exc.code == 404:
+                return None
+            raise RayClientError(_http_error_line(self.address, exc)) from None
+
+    def jobs(self):
+        return self.get("/api/jobs/") or []
+
+    def job_logs(self, submission_id):
+        data = self.get("/api/jobs/%s/logs" % quote(submission_id, safe=""))
+        return (data or {}).get("logs", "") if isinstance(data, dict) else ""
+
+    def stop_job(self, submission_id):
+        try:
+            return bool((self.request("POST", "/api/jobs/%s/stop" % quote(submission_id, safe="")) or {}).get("stopped"))
+        except HTTPError as exc:
+            raise RayClientError(_http_error_line(self.address, exc)) from None
+
+    def delete_job(self, submission_id):
+        try:
+            return bool((self.request("DELETE", "/api/jobs/%s" % quote(submission_id, safe="")) or {}).get("deleted"))
+        except HTTPError as exc:
+            raise RayClientError(_http_error_line(self.address, exc)) from None
+
+    def wait_for_terminal(self, submission_id, poll_s=1.0):
+        """Poll the job until it ends; return its details, or None when the deadline passed first."""
+        while True:
+            details = self.job(submission_id)
+            if details is None:
+                raise RayClientError("job %s disappeared from %s while waiting for it" % (submission_id, self.address))
+            if details.get("status") in TERMINAL_STATUSES:
+                return details
+            if self.remaining() <= 0:
+                return None
+            self._sleep(min(poll_s, self.remaining()))
+
+
+def _http_error_line(where, exc):
+    try:
+        body = exc.read().decode("utf-8", "replace").strip()
+    except Exception:  # the body is only decoration for the message
+        body = ""
+    first_line = body.splitlines()[0] if body else exc.reason
+    return "%s answered HTTP %s: %s" % (where, exc.code, first_line)
+
+
+def _unwrap_state_api(data, address):
+    try:
+        return data["data"]["result"]["result"]
+    except (KeyError, TypeError):
+        raise RayClientError("unexpected answer from %s/api/v0/nodes: %.200r" % (address, data)) from None
+
+
+def iso_time(ms):
+    """Ray's epoch milliseconds as an ISO-8601 UTC string (None stays None)."""
+    if not ms:
+        return None
+    return datetime.datetime.fromtimestamp(ms / 1000.0, tz=datetime.timezone.utc).isoformat()
+
+
+def job_summary(details):
+    """The fields a task returns for one job, from the dashboard's job details."""
+    start, end = details.get("start_time"), details.get("end_time")
+    return dict(
+        submission_id=details.get("submission_id"),
+        status=details.get("status"),
+        message=details.get("message") or "",
+        entrypoint=details.get("entrypoint"),
+        metadata=details.get("metadata") or {},
+        driver_exit_code=details.get("driver_exit_code"),
+        start_time=iso_time(start),
+        end_time=iso_time(end),
+        duration_s=round((end - start) / 1000.0, 3) if start and end else None,
+    )
+
+
+def log_tail(logs, lines):
+    """The last `lines` lines of a log; an empty string when lines is 0."""
+    if lines <= 0:
+        return ""
+    return "\n".join((logs or "").splitlines()[-lines:])
+
+
+def extract_result(logs):
+    """The JSON document of the last RESULT_MARKER line in a driver's logs, or None."""
+    for line in reversed((logs or "").splitlines()):
+        position = line.find(RESULT_MARKER)
+        if position < 0:
+            continue
+        try:
+            return json.loads(line[position + len(RESULT_MARKER):])
+        except ValueError:
+            return None
+    return None
+
+
+def summarize_resources(resources):
+    """Keep the resources people ask about; drop Ray's per-node bookkeeping entries (`node:…`)."""
+    return {name: value for name, value in sorted(resources.items()) if not name.startswith("node:")}
+
+
+def available_resources(usage):
+    """Turn the load report's {camelName: [used, total]} into {snake_name: available}."""
+    names = {"objectStoreMemory": "object_store_memory"}
+    available = {}
+    for name, pair in usage.items():
+        if name.startswith("node:") or not isinstance(pair, list) or len(pair) != 2:
+            continue
+        available[names.get(name, name)] = pair[1] - pair[0]
+    return dict(sorted(available.items()))
+
+
+def version_mismatch(client_version, cluster_version):
+    """A one-line error when the client and the cluster run different Ray versions, else None."""
+    if client_version == cluster_version:
+        return None
+    return (
+        "Ray version mismatch: this client has ray %s but the cluster runs ray %s; "
+        "set ray_version to the cluster's version (or upgrade the cluster)" % (client_version, cluster_version)
+    )
