@@ -1,0 +1,5 @@
+import sys
+
+from raybook.cli import main
+
+sys.exit(main())

@@ -1,0 +1,121 @@
+"""Runs the project's playbooks and modules through ansible-runner and collects what happened."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ansible_runner
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_INVENTORY = PROJECT_DIR / "inventory" / "local.yml"
+STAT_KEYS = {"ok": "ok", "changed": "changed", "failures": "failed", "dark": "unreachable", "skipped": "skipped"}
+FAILURE_EVENTS = ("runner_on_failed", "runner_on_unreachable")
+
+
+@dataclass
+class Outcome:
+    """What one ansible-runner call did: its status, per-host counts, failures and module results."""
+
+    name: str
+    status: str = "successful"
+    rc: int = 0
+    hosts: dict = field(default_factory=dict)
+    failures: list = field(default_factory=list)
+    results: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return self.status == "successful" and self.rc == 0 and not self.failures
+
+    def as_dict(self):
+        return dict(name=self.name, status=self.status, rc=self.rc, hosts=self.hosts, failures=self.failures)
+
+
+def host_counts(stats):
+    """Turn ansible-runner's stats ({'ok': {host: n}, 'dark': ...}) into {host: {'ok': n, 'unreachable': ...}}."""
+    hosts = {}
+    for runner_key, name in STAT_KEYS.items():
+        for host, count in (stats or {}).get(runner_key, {}).items():
+            hosts.setdefault(host, dict.fromkeys(STAT_KEYS.values(), 0))[name] = count
+    for host in (stats or {}).get("processed", {}):
+        hosts.setdefault(host, dict.fromkeys(STAT_KEYS.values(), 0))
+    return dict(sorted(hosts.items()))
+
+
+def failure_line(event_data):
+    """One line for a failed or unreachable host: host, task and the first line of its message."""
+    result = event_data.get("res") or {}
+    message = str(result.get("msg") or result.get("stderr") or result.get("reason") or "failed").strip()
+    first = message.splitlines()[0] if message else "failed"
+    return dict(host=event_data.get("host"), task=event_data.get("task"), msg=first, detail=message)
+
+
+class Collector:
+    """The event handler: feeds the progress display and keeps failures and module results."""
+
+    def __init__(self, outcome, progress):
+        self.outcome = outcome
+        self.progress = progress
+        self.item_failures = {}
+
+    def __call__(self, event):
+        kind = event.get("event")
+        data = event.get("event_data") or {}
+        if kind == "playbook_on_task_start":
+            self.progress.task(data.get("task") or data.get("name") or "")
+        elif kind == "runner_item_on_failed":
+            # A loop's own failure only says "One or more items failed": keep the item's words for it.
+            self.item_failures[(data.get("host"), data.get("task"))] = failure_line(data)
+        elif kind in FAILURE_EVENTS and not data.get("ignore_errors"):
+            failure = self.item_failures.pop((data.get("host"), data.get("task")), None) or failure_line(data)
+            self.outcome.failures.append(failure)
+            self.progress.failure(failure)
+        elif kind == "runner_on_ok":
+            self.outcome.results.append(dict(host=data.get("host"), task=data.get("task"), res=data.get("res") or {}))
+        return True
+
+
+def runner_env():
+    """Environment for ansible: this project's config and venv, and no Ray usage reports."""
+    venv_bin = str(Path(sys.executable).parent)
+    return {
+        "ANSIBLE_CONFIG": str(PROJECT_DIR / "ansible.cfg"),
+        "PATH": venv_bin + os.pathsep + os.environ.get("PATH", ""),
+        "RAY_USAGE_STATS_ENABLED": "0",
+    }
+
+
+def run(name, inventory, progress, **runner_args):
+    """Run ansible-runner (a playbook, or a module with host_pattern) and return its Outcome."""
+    outcome = Outcome(name=name)
+    progress.start(name)
+    with tempfile.TemporaryDirectory(prefix="raybook-runner-") as private_dir:
+        result = ansible_runner.run(
+            private_data_dir=private_dir,
+            project_dir=str(PROJECT_DIR),
+            inventory=str(inventory),
+            envvars=runner_env(),
+            event_handler=Collector(outcome, progress),
+            quiet=True,
+            **runner_args,
+        )
+        outcome.status, outcome.rc = result.status, result.rc
+        outcome.hosts = host_counts(result.stats)
+        if not outcome.ok and not outcome.failures:
+            # ansible-playbook stopped before any task (a syntax error, a bad inventory): its own words.
+            text = result.stdout.read().strip().splitlines()
+            outcome.failures.append(dict(host=None, task=None, msg=text[-1] if text else result.status, detail="\n".join(text)))
+    progress.done()
+    return outcome
+
+
+def run_playbook(playbook, inventory, progress, extravars=None):
+    return run(playbook, inventory, progress, playbook=str(PROJECT_DIR / playbook), extravars=extravars or {})
+
+
+def run_module(module, module_args, host_pattern, inventory, progress):
+    return run(module, inventory, progress, module=module, module_args=module_args, host_pattern=host_pattern)
