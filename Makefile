@@ -1,0 +1,51 @@
+# raybook: `make demo` brings up Ray on this machine and runs the workloads; `make test` checks everything.
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= python3
+INVENTORY ?= inventory/local.yml
+BIN := $(abspath $(VENV))/bin
+export PATH := $(BIN):$(PATH)
+export RAY_USAGE_STATS_ENABLED := 0
+export ANSIBLE_CONFIG := $(abspath ansible.cfg)
+PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
+
+.PHONY: install demo down lint syntax-check unit integration test clean
+
+$(VENV)/.installed: pyproject.toml requirements.yml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/ansible-galaxy collection install -r requirements.yml
+	touch $@
+
+install: $(VENV)/.installed  ## Create .venv and install raybook with its pinned dependencies
+
+demo: install  ## Start Ray here, run the workloads, leave the cluster up
+	$(BIN)/ansible-playbook -i $(INVENTORY) site.yml
+	@echo
+	@echo "Ray is up. Dashboard: http://127.0.0.1:8265 (on this machine; from elsewhere: ssh -L 8265:127.0.0.1:8265 HOST)"
+	@echo "Results: results/latest/   Jobs: $(VENV)/bin/ray job list --address http://127.0.0.1:8265"
+	@echo "Status: $(VENV)/bin/raybook status   Stop everything: make down"
+
+down: install  ## Stop the Ray cluster
+	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/down.yml
+
+lint: install  ## ansible-lint, production profile
+	$(BIN)/ansible-lint
+
+syntax-check: install  ## ansible-playbook --syntax-check on every playbook
+	@for playbook in $(PLAYBOOKS); do \
+		$(BIN)/ansible-playbook --syntax-check -i $(INVENTORY) $$playbook >/dev/null || exit 1; \
+		echo "syntax ok: $$playbook"; \
+	done
+
+unit: install  ## Unit tests (no Ray cluster needed)
+	$(BIN)/python -m pytest -q tests/unit
+
+integration: install  ## Real playbooks against real Ray on this machine (stops any Ray running here)
+	$(BIN)/python -m pytest -q tests/integration
+
+test: lint syntax-check unit integration  ## Everything CI runs
+
+clean:  ## Remove the venv, results and caches
+	rm -rf $(VENV) results .ansible .pytest_cache tests/output

@@ -1,0 +1,18 @@
+"""Inventories the playbooks must refuse before touching any host."""
+
+import pytest
+
+from tests.conftest import run_playbook
+
+
+@pytest.mark.parametrize("playbook", ["site.yml", "playbooks/cluster.yml", "playbooks/workloads.yml", "playbooks/down.yml"])
+def test_an_inventory_without_a_ray_head_fails_at_once_in_one_line(playbook, tmp_path):
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text("all:\n  children:\n    ray_workers:\n      hosts:\n        w1:\n          ansible_connection: local\n")
+    outcome = run_playbook(playbook, inventory=inventory)
+    assert not outcome.ok
+    assert [f["msg"] for f in outcome.failures] == [
+        "inventory: expected exactly one host in group ray_head (found 0) and ray_platform one of "
+        "baremetal, kind, kubernetes (got baremetal)"
+    ]
+    assert "w1" not in outcome.hosts

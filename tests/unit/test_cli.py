@@ -1,0 +1,85 @@
+"""Unit tests of the raybook CLI: argument handling, run ids, event handling and tables."""
+
+import re
+import subprocess
+
+import pytest
+
+from raybook import cli, display, driver
+from tests.conftest import VENV_BIN
+
+
+def raybook(*args):
+    return subprocess.run([str(VENV_BIN / "raybook"), *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["bogus"], "invalid choice: 'bogus'"),
+        ([], "the following arguments are required: COMMAND"),
+        (["run", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+        (["status", "-i", "/no/such/inventory.yml"], "inventory: no such file: /no/such/inventory.yml"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line(args, expected):
+    completed = raybook(*args)
+    assert completed.returncode == 2
+    assert expected in completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1
+    assert completed.stdout == ""
+
+
+def test_every_run_gets_a_new_sortable_id():
+    ids = {cli.new_run_id() for _ in range(50)}
+    assert len(ids) == 50
+    assert all(re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{4}", run_id) for run_id in ids)
+
+
+def test_host_counts_merge_ansible_runner_stats():
+    stats = {"ok": {"a": 3, "b": 1}, "changed": {"a": 1}, "failures": {"b": 1}, "dark": {}, "skipped": {}, "processed": {"a": 1, "b": 1, "c": 1}}
+    assert driver.host_counts(stats) == {
+        "a": {"ok": 3, "changed": 1, "failed": 0, "unreachable": 0, "skipped": 0},
+        "b": {"ok": 1, "changed": 0, "failed": 1, "unreachable": 0, "skipped": 0},
+        "c": {"ok": 0, "changed": 0, "failed": 0, "unreachable": 0, "skipped": 0},
+    }
+
+
+class Recorder(display.Progress):
+    def __init__(self):
+        super().__init__(enabled=False)
+        self.tasks, self.failures = [], []
+
+    def task(self, task_name):
+        self.tasks.append(task_name)
+
+    def failure(self, failure):
+        self.failures.append(failure)
+
+
+def test_a_failed_loop_reports_its_item_message_not_ansibles_summary():
+    outcome, progress = driver.Outcome(name="p"), Recorder()
+    collect = driver.Collector(outcome, progress)
+    collect({"event": "playbook_on_task_start", "event_data": {"task": "Check things"}})
+    collect({"event": "runner_item_on_failed", "event_data": {"host": "h", "task": "Check things", "res": {"msg": "field: bad\nmore"}}})
+    collect({"event": "runner_on_failed", "event_data": {"host": "h", "task": "Check things", "res": {"msg": "One or more items failed"}}})
+    collect({"event": "runner_on_failed", "event_data": {"host": "h", "task": "Ignored", "ignore_errors": True, "res": {"msg": "x"}}})
+    assert progress.tasks == ["Check things"]
+    assert [(f["host"], f["task"], f["msg"]) for f in outcome.failures] == [("h", "Check things", "field: bad")]
+    assert not outcome.ok
+
+
+def test_tables_align_columns_and_show_missing_values_as_dashes():
+    text = display.table(["NAME", "N"], [["a", 1], ["long-name", 10], [None, 2]])
+    assert text.splitlines() == ["NAME        N", "a           1", "long-name  10", "-           2"]
+
+
+def test_workloads_and_nodes_tables():
+    workloads = display.workloads_table(
+        [{"workload": "smoke", "status": "SUCCEEDED", "duration_s": 2.5, "submission_id": "raybook-x-smoke", "message": "ok"}]
+    )
+    assert "smoke     SUCCEEDED" in workloads
+    nodes = display.nodes_table(
+        {"nodes": [{"node_ip": "127.0.0.2", "is_head": False, "node_id": "abcdef0123456789", "resources": {"CPU": 1.0, "memory": 2**31}}]}
+    )
+    assert nodes.splitlines()[1].split() == ["127.0.0.2", "worker", "1.0", "0", "2.0", "abcdef012345"]

@@ -1,0 +1,93 @@
+"""The modules run for real through `ansible` on localhost: input checks, unreachable clusters, docs.
+
+None of these needs a running Ray cluster: bad input is refused before anything is contacted.
+"""
+
+import http.server
+import json
+import subprocess
+import threading
+
+import pytest
+
+from tests.conftest import PROJECT_DIR, VENV_BIN, ansible_env, run_module
+from tests.unit.test_ray_client import closed_port
+
+MODULES = ["ray_job", "ray_job_info", "ray_cluster_info"]
+
+
+def assert_one_line_failure(rc, result, starts_with):
+    assert rc != 0
+    assert result.get("failed") is True
+    message = result["msg"]
+    assert message.startswith(starts_with), message
+    assert "\n" not in message and "Traceback" not in json.dumps(result)
+
+
+@pytest.mark.parametrize(
+    "args, starts_with",
+    [
+        ({"entrypoint": "python x.py", "no_such_option": 1}, "Unsupported parameters for (raybook.ray.ray_job) module: no_such_option"),
+        ({"entrypoint": "   "}, "entrypoint: expected a non-empty command"),
+        ({"entrypoint": "python x.py", "working_dir": "/no/such/dir"}, "working_dir: no such directory on this host: /no/such/dir"),
+        ({"entrypoint": "python x.py", "timeout": -5}, "timeout: expected a number of seconds >= 0"),
+        ({"entrypoint": "python x.py", "address": "127.0.0.1:8265"}, "address: expected an http(s) URL"),
+        ({"entrypoint": "python x.py", "entrypoint_num_cpus": -1}, "entrypoint_num_cpus: expected a number >= 0"),
+        ({"state": "absent"}, "submission_id: required with state=absent"),
+        ({"entrypoint": "x", "working_dir": "/tmp", "runtime_env": {"working_dir": "/tmp"}}, "working_dir: given twice"),
+        ({"entrypoint": "x", "state": "running"}, "value of state must be one of: present, stopped, absent"),
+    ],
+)
+def test_ray_job_refuses_bad_input_in_one_line(args, starts_with):
+    rc, result = run_module("ray_job", args)
+    assert_one_line_failure(rc, result, starts_with)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_an_unreachable_address_is_retried_then_named(module):
+    address = "http://127.0.0.1:%d" % closed_port()
+    args = {"address": address, "timeout": 2}
+    if module == "ray_job":
+        args["entrypoint"] = "python x.py"
+    rc, result = run_module(module, args)
+    assert_one_line_failure(rc, result, "Ray dashboard at %s unreachable after 2s: " % address)
+
+
+class OldRayDashboard(http.server.BaseHTTPRequestHandler):
+    """Answers like the dashboard of a Ray 2.9.0 cluster with no jobs (an old Ray cannot be installed beside ours)."""
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        if self.path == "/api/version":
+            body, code = {"version": "4", "ray_version": "2.9.0", "ray_commit": "x"}, 200
+        else:
+            body, code = {"error": "Job does not exist"}, 404
+        payload = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_cluster_with_another_ray_version_is_refused_before_submitting():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OldRayDashboard)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        address = "http://127.0.0.1:%d" % server.server_address[1]
+        rc, result = run_module("ray_job", {"address": address, "entrypoint": "python x.py", "submission_id": "v1"})
+    finally:
+        server.shutdown()
+    assert_one_line_failure(rc, result, "Ray version mismatch: this client has ray 2.60.0 but the cluster runs ray 2.9.0")
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_ansible_doc_renders_the_module(module):
+    completed = subprocess.run(
+        [str(VENV_BIN / "ansible-doc"), "-M", str(PROJECT_DIR / "plugins" / "modules"), module],
+        env=ansible_env(), capture_output=True, text=True, check=True,
+    )
+    assert "OPTIONS" in completed.stdout and "RETURN VALUES" in completed.stdout and "EXAMPLES" in completed.stdout
+    assert "WARNING" not in completed.stderr and "ERROR" not in completed.stderr

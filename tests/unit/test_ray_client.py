@@ -1,0 +1,119 @@
+"""Unit tests of the shared Ray client code (module_utils/ray_client.py)."""
+
+import socket
+
+import pytest
+from ansible_collections.raybook.ray.plugins.module_utils import ray_client
+
+
+def params(**overrides):
+    base = {"address": "http://127.0.0.1:8265", "timeout": 10.0}
+    base.update(overrides)
+    return base
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["127.0.0.1:8265", "localhost", "ftp://127.0.0.1:8265", "http://", "", None, "http://127.0.0.1:99999"],
+)
+def test_an_address_that_is_not_an_http_url_is_refused_naming_the_field(address):
+    error = ray_client.check_connection_options(params(address=address))
+    assert error.startswith("address: ")
+    assert "\n" not in error
+
+
+def test_a_negative_timeout_is_refused():
+    assert ray_client.check_connection_options(params(timeout=-1.0)) == (
+        "timeout: expected a number of seconds >= 0, got -1.0"
+    )
+
+
+@pytest.mark.parametrize("address", ["http://127.0.0.1:8265", "https://ray.example.org", "http://[::1]:8265/"])
+def test_good_addresses_pass(address):
+    assert ray_client.check_connection_options(params(address=address)) is None
+
+
+def test_backoff_doubles_up_to_its_cap():
+    delays = ray_client.backoff_delays(first=0.5, cap=5.0)
+    assert [next(delays) for _ in range(7)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
+
+
+def closed_port():
+    """A loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_dashboard_is_retried_with_backoff_then_named():
+    """A real refused connection; only the clock and the sleeps are simulated, to keep the test fast."""
+    now = [0.0]
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    address = "http://127.0.0.1:%d" % closed_port()
+    dashboard = ray_client.RayDashboard(address, timeout=10, clock=lambda: now[0], sleep=sleep)
+    with pytest.raises(ray_client.RayUnreachable) as caught:
+        dashboard.version()
+    message = str(caught.value)
+    assert message.startswith("Ray dashboard at %s unreachable after 10s: " % address)
+    assert "refused" in message.lower()
+    assert sleeps == [0.5, 1.0, 2.0, 4.0]
+
+
+def test_timeout_zero_tries_once():
+    sleeps = []
+    dashboard = ray_client.RayDashboard("http://127.0.0.1:%d" % closed_port(), timeout=0, sleep=sleeps.append)
+    with pytest.raises(ray_client.RayUnreachable):
+        dashboard.version()
+    assert sleeps == []
+
+
+def test_the_last_result_marker_line_is_the_result():
+    logs = 'noise\nRAYBOOK_RESULT {"a": 1}\nmore\nINFO x -- RAYBOOK_RESULT {"a": 2, "b": [1]}\ntrailing'
+    assert ray_client.extract_result(logs) == {"a": 2, "b": [1]}
+
+
+@pytest.mark.parametrize("logs", ["", None, "no marker here", "RAYBOOK_RESULT {not json"])
+def test_no_or_broken_result_gives_none(logs):
+    assert ray_client.extract_result(logs) is None
+
+
+def test_log_tail_keeps_the_last_lines():
+    logs = "\n".join(str(n) for n in range(10))
+    assert ray_client.log_tail(logs, 3) == "7\n8\n9"
+    assert ray_client.log_tail(logs, 0) == ""
+    assert ray_client.log_tail(None, 5) == ""
+
+
+def test_job_summary_converts_times_and_duration():
+    details = {
+        "submission_id": "s1",
+        "status": "SUCCEEDED",
+        "message": "Job finished successfully.",
+        "entrypoint": "python x.py",
+        "start_time": 1795637749334,
+        "end_time": 1795637752163,
+        "driver_exit_code": 0,
+        "metadata": None,
+    }
+    summary = ray_client.job_summary(details)
+    assert summary["duration_s"] == 2.829
+    assert summary["start_time"] == "2026-11-25T20:15:49.334000+00:00"
+    assert summary["metadata"] == {}
+    assert ray_client.job_summary({"status": "PENDING", "start_time": 0})["duration_s"] is None
+
+
+def test_resources_drop_ray_bookkeeping_and_compute_what_is_free():
+    usage = {"objectStoreMemory": [1.0, 10.0], "CPU": [0.5, 2.0], "node:192.0.2.2": [0.0, 1.0], "GPU": [1.0, 1.0]}
+    assert ray_client.available_resources(usage) == {"CPU": 1.5, "GPU": 0.0, "object_store_memory": 9.0}
+    assert ray_client.summarize_resources({"CPU": 2.0, "node:__internal_head__": 1.0}) == {"CPU": 2.0}
+
+
+def test_version_mismatch_names_both_versions():
+    assert ray_client.version_mismatch("2.60.0", "2.60.0") is None
+    message = ray_client.version_mismatch("2.60.0", "2.9.0")
+    assert "client has ray 2.60.0" in message and "cluster runs ray 2.9.0" in message
