@@ -9,7 +9,7 @@ export RAY_USAGE_STATS_ENABLED := 0
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 
-.PHONY: install demo down lint syntax-check unit integration test clean
+.PHONY: install demo down lint syntax-check unit integration molecule test clean
 
 $(VENV)/.installed: pyproject.toml requirements.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,12 @@ unit: install  ## Unit tests (no Ray cluster needed)
 integration: install  ## Real playbooks against real Ray on this machine (stops any Ray running here)
 	$(BIN)/python -m pytest -q tests/integration
 
-test: lint syntax-check unit integration  ## Everything CI runs
+molecule: install  ## Every role's molecule scenario: converge, idempotence, verify
+	@for scenario in $(notdir $(wildcard molecule/*)); do \
+		$(BIN)/molecule test -s $$scenario || exit 1; \
+	done
+
+test: lint syntax-check unit integration molecule  ## Everything CI runs
 
 clean:  ## Remove the venv, results and caches
 	rm -rf $(VENV) results .ansible .pytest_cache tests/output
