@@ -22,6 +22,7 @@ install: $(VENV)/.installed  ## Create .venv and install raybook with its pinned
 
 demo: install  ## Start Ray here, run the workloads, leave the cluster up
 	$(BIN)/ansible-playbook -i $(INVENTORY) site.yml
+	$(BIN)/raybook report
 	@echo
 	@echo "Ray is up. Dashboard: http://127.0.0.1:8265 (on this machine; from elsewhere: ssh -L 8265:127.0.0.1:8265 HOST)"
 	@echo "Results: results/latest/   Jobs: $(VENV)/bin/ray job list --address http://127.0.0.1:8265"

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from raybook import __version__, display, driver
+from raybook import __version__, display, driver, report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 UP_PLAYBOOKS = ("playbooks/bootstrap.yml", "playbooks/cluster.yml")
@@ -42,6 +42,9 @@ def build_parser():
     run.add_argument("workloads", nargs="*", metavar="WORKLOAD", help="workload folders to run (default: the inventory's)")
     run.add_argument("--results-dir", type=Path, default=driver.PROJECT_DIR / "results", help="default: %(default)s")
     commands.add_parser("status", parents=[common], help="show the cluster's nodes and resources")
+    report_parser = commands.add_parser("report", parents=[common], help="write a run's report.html with its plots")
+    report_parser.add_argument("run_id", nargs="?", default="latest", metavar="RUN_ID", help="default: the latest run")
+    report_parser.add_argument("--results-dir", type=Path, default=driver.PROJECT_DIR / "results", help="default: %(default)s")
     commands.add_parser("down", parents=[common], help="stop the Ray cluster (and what up created)")
     return parser
 
@@ -63,8 +66,11 @@ def command_run(args, progress):
         extravars["raybook_workloads"] = args.workloads
     outcome = driver.run_playbook("playbooks/workloads.yml", args.inventory, progress, extravars)
     summary_path = results_dir / run_id / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {"workloads": []}
-    return [outcome], {"run_id": run_id, "results": str(results_dir / run_id), "workloads": summary["workloads"]}
+    extra = {"run_id": run_id, "results": str(results_dir / run_id), "workloads": []}
+    if summary_path.is_file():
+        extra["workloads"] = json.loads(summary_path.read_text())["workloads"]
+        extra["report"] = str(report.write_report(results_dir / run_id))
+    return [outcome], extra
 
 
 def command_status(args, progress):
@@ -78,11 +84,23 @@ def command_status(args, progress):
     return [outcome], {"cluster": cluster}
 
 
+def command_report(args, progress):
+    """Write the report of a run already on disk (no playbook runs)."""
+    outcome = driver.Outcome(name="report")
+    try:
+        extra = {"report": str(report.write_report(args.results_dir / args.run_id))}
+    except report.ReportError as exc:
+        outcome.status, outcome.rc = "failed", 1
+        outcome.failures.append(dict(host=None, task=None, msg=str(exc), detail=""))
+        extra = {}
+    return [outcome], extra
+
+
 def command_down(args, progress):
     return [driver.run_playbook("playbooks/down.yml", args.inventory, progress)], {}
 
 
-COMMANDS = {"up": command_up, "run": command_run, "status": command_status, "down": command_down}
+COMMANDS = {"up": command_up, "run": command_run, "status": command_status, "report": command_report, "down": command_down}
 
 
 def print_report(args, outcomes, extra):
@@ -95,7 +113,10 @@ def print_report(args, outcomes, extra):
         print(display.workloads_table(extra["workloads"]))
         print("results: %s" % extra["results"])
         print()
-    print(display.hosts_table(outcomes))
+    if extra.get("report"):
+        print("report: %s" % extra["report"])
+    if any(outcome.hosts for outcome in outcomes):
+        print(display.hosts_table(outcomes))
     for outcome in outcomes:
         for failure in outcome.failures:
             print("error: %s%s" % ("%s: " % failure["host"] if failure["host"] else "", failure["msg"]), file=sys.stderr)

@@ -74,9 +74,13 @@ def hosts_table(outcomes):
     return table(headers, rows)
 
 
+def first_line(text):
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+
+
 def workloads_table(workloads):
     rows = [
-        [w.get("workload"), w.get("status"), w.get("duration_s"), w.get("submission_id"), w.get("error") or w.get("message")]
+        [w.get("workload"), w.get("status"), w.get("duration_s"), w.get("submission_id"), first_line(w.get("error") or w.get("message"))]
         for w in workloads
     ]
     return table(["WORKLOAD", "STATUS", "SECONDS", "SUBMISSION ID", "MESSAGE"], rows)

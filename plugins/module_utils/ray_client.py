@@ -127,10 +127,7 @@ class RayDashboard:
 
 
     def get(self, path):
-        try:
-            return self.request("GET", path)
-        except HTTPError as exc:
-            raise RayClientError(_http_error_line(self.address + path, exc)) from None
+        return self._send("GET", path)
 
     def version(self):
         """Return {'ray_version': ..., 'ray_commit': ...}; this is also the reachability probe."""
@@ -168,16 +165,27 @@ class RayDashboard:
         return (data or {}).get("logs", "") if isinstance(data, dict) else ""
 
     def stop_job(self, submission_id):
-        try:
-            return bool((self.request("POST", "/api/jobs/%s/stop" % quote(submission_id, safe="")) or {}).get("stopped"))
-        except HTTPError as exc:
-            raise RayClientError(_http_error_line(self.address, exc)) from None
+        return bool((self._send("POST", "/api/jobs/%s/stop" % quote(submission_id, safe="")) or {}).get("stopped"))
 
     def delete_job(self, submission_id):
+        return bool((self._send("DELETE", "/api/jobs/%s" % quote(submission_id, safe="")) or {}).get("deleted"))
+
+    def serve_details(self):
+        """Serve's instance details: http options and every application with its status and config."""
+        return self.get("/api/serve/applications/") or {}
+
+    def serve_put(self, document):
+        """Declare Serve's whole set of applications (those left out are removed)."""
+        self._send("PUT", "/api/serve/applications/", document)
+
+    def serve_shutdown(self):
+        self._send("DELETE", "/api/serve/applications/")
+
+    def _send(self, method, path, body=None):
         try:
-            return bool((self.request("DELETE", "/api/jobs/%s" % quote(submission_id, safe="")) or {}).get("deleted"))
+            return self.request(method, path, body)
         except HTTPError as exc:
-            raise RayClientError(_http_error_line(self.address, exc)) from None
+            raise RayClientError(_http_error_line(self.address + path, exc)) from None
 
     def wait_for_terminal(self, submission_id, poll_s=1.0):
         """Poll the job until it ends; return its details, or None when the deadline passed first."""

@@ -1,0 +1,1 @@
+../train/raybook_model.py

@@ -1,0 +1,118 @@
+"""Ray Train: data-parallel training of a small MLP (TorchTrainer), a checkpoint per epoch, survives lost workers."""
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import ray
+import ray.train
+import torch
+from ray.train import Checkpoint, FailureConfig, RunConfig, ScalingConfig
+from ray.train.torch import TorchTrainer, prepare_data_loader, prepare_model
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+import raybook_model
+
+RESULT_MARKER = "RAYBOOK_RESULT "
+HISTORY_FILE = "history.json"
+
+
+def train_loop(config):
+    """Runs on every training worker; rank 0's report carries the checkpoint."""
+    features, labels = raybook_model.spirals(config["samples"], seed=config["seed"])
+    loader = prepare_data_loader(
+        DataLoader(TensorDataset(torch.from_numpy(features), torch.from_numpy(labels)), batch_size=config["batch_size"], shuffle=True)
+    )
+    model = raybook_model.build_model(seed=config["seed"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"])
+    history, first_epoch = [], 0
+    checkpoint = ray.train.get_checkpoint()
+    if checkpoint:  # a restart after a failure: carry on from the last epoch that finished
+        with checkpoint.as_directory() as directory:
+            model.load_state_dict(torch.load(Path(directory) / raybook_model.MODEL_FILE, map_location="cpu"))
+            history = json.loads((Path(directory) / HISTORY_FILE).read_text())
+            first_epoch = len(history)
+    model = prepare_model(model)
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range(first_epoch, config["epochs"]):
+        if ray.train.get_context().get_world_size() > 1:
+            loader.sampler.set_epoch(epoch)
+        started, total_loss, correct, seen = time.monotonic(), 0.0, 0, 0
+        for batch_features, batch_labels in loader:
+            optimizer.zero_grad()
+            logits = model(batch_features)
+            loss = loss_fn(logits, batch_labels)
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(batch_labels)
+            correct += (logits.argmax(dim=1) == batch_labels).sum().item()
+            seen += len(batch_labels)
+        metrics = {"epoch": epoch + 1, "loss": total_loss / seen, "accuracy": correct / seen, "seconds": time.monotonic() - started}
+        history.append(metrics)
+        with tempfile.TemporaryDirectory() as directory:
+            if ray.train.get_context().get_world_rank() == 0:
+                unwrapped = model.module if hasattr(model, "module") else model
+                torch.save(unwrapped.state_dict(), Path(directory) / raybook_model.MODEL_FILE)
+                (Path(directory) / HISTORY_FILE).write_text(json.dumps(history))
+                ray.train.report(metrics, checkpoint=Checkpoint.from_directory(directory))
+            else:
+                ray.train.report(metrics)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--samples", type=int, default=3000)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cpus-per-worker", type=float, default=0.5)
+    parser.add_argument("--max-failures", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    ray.init()
+    use_gpu = ray.cluster_resources().get("GPU", 0) >= args.workers
+    storage = raybook_model.storage_path()
+    storage.mkdir(parents=True, exist_ok=True)
+    trainer = TorchTrainer(
+        train_loop,
+        train_loop_config={
+            "epochs": args.epochs, "samples": args.samples, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
+        },
+        scaling_config=ScalingConfig(
+            num_workers=args.workers, use_gpu=use_gpu, resources_per_worker=None if use_gpu else {"CPU": args.cpus_per_worker}
+        ),
+        run_config=RunConfig(
+            name="raybook-train-%d" % time.time_ns(),
+            storage_path=str(storage),
+            failure_config=FailureConfig(max_failures=args.max_failures),
+        ),
+    )
+    started = time.monotonic()
+    result = trainer.fit()
+    with result.checkpoint.as_directory() as directory:
+        history = json.loads((Path(directory) / HISTORY_FILE).read_text())
+    raybook_model.save_latest(result.checkpoint.path)
+    summary = {
+        "epochs": len(history),
+        "loss_per_epoch": [round(entry["loss"], 6) for entry in history],
+        "accuracy_per_epoch": [round(entry["accuracy"], 4) for entry in history],
+        "final_loss": history[-1]["loss"],
+        "final_accuracy": history[-1]["accuracy"],
+        "workers": args.workers,
+        "use_gpu": use_gpu,
+        "dataset_rows": args.samples,
+        "checkpoint": result.checkpoint.path,
+        "storage_path": str(storage),
+        "max_failures": args.max_failures,
+        "train_seconds": round(time.monotonic() - started, 2),
+    }
+    print(RESULT_MARKER + json.dumps(summary, sort_keys=True), flush=True)
+
+
+if __name__ == "__main__":
+    main()
