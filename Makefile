@@ -25,7 +25,7 @@ demo: install  ## Start Ray here, run the workloads, leave the cluster up
 	$(BIN)/raybook report
 	@echo
 	@echo "Ray is up. Dashboard: http://127.0.0.1:8265 (on this machine; from elsewhere: ssh -L 8265:127.0.0.1:8265 HOST)"
-	@echo "Results: results/latest/   Jobs: $(VENV)/bin/ray job list --address http://127.0.0.1:8265"
+	@echo "Jobs: $(VENV)/bin/ray job list --address http://127.0.0.1:8265"
 	@echo "Status: $(VENV)/bin/raybook status   Stop everything: make down"
 
 down: install  ## Stop the Ray cluster

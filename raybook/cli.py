@@ -68,8 +68,8 @@ def command_run(args, progress):
     summary_path = results_dir / run_id / "summary.json"
     extra = {"run_id": run_id, "results": str(results_dir / run_id), "workloads": []}
     if summary_path.is_file():
-        extra["workloads"] = json.loads(summary_path.read_text())["workloads"]
-        extra["report"] = str(report.write_report(results_dir / run_id))
+        summary = report.load_run(results_dir / run_id)
+        extra.update(workloads=summary["workloads"], report=str(report.write_report(results_dir / run_id, summary)))
     return [outcome], extra
 
 
@@ -87,8 +87,10 @@ def command_status(args, progress):
 def command_report(args, progress):
     """Write the report of a run already on disk (no playbook runs)."""
     outcome = driver.Outcome(name="report")
+    run_dir = (args.results_dir / args.run_id).resolve()
     try:
-        extra = {"report": str(report.write_report(args.results_dir / args.run_id))}
+        summary = report.load_run(run_dir)
+        extra = {"report": str(report.write_report(run_dir, summary)), "results": str(run_dir), "workloads": summary["workloads"]}
     except report.ReportError as exc:
         outcome.status, outcome.rc = "failed", 1
         outcome.failures.append(dict(host=None, task=None, msg=str(exc), detail=""))

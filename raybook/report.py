@@ -139,10 +139,10 @@ img{display:block;margin:1em 0;max-width:100%%}pre{background:#f6f8fa;padding:.6
 """
 
 
-def write_report(run_dir):
-    """Write run_dir/report.html and its plots; return the page's path."""
+def write_report(run_dir, summary=None):
+    """Write run_dir/report.html and its plots (from `summary`, else from disk); return the page's path."""
     run_dir = Path(run_dir).resolve()
-    summary = load_run(run_dir)
+    summary = summary or load_run(run_dir)
     workloads = summary.get("workloads", [])
     page = PAGE % dict(
         run_id=_cell(summary.get("run_id", run_dir.name)),

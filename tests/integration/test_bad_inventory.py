@@ -16,3 +16,13 @@ def test_an_inventory_without_a_ray_head_fails_at_once_in_one_line(playbook, tmp
         "baremetal, kind, kubernetes (got baremetal)"
     ]
     assert "w1" not in outcome.hosts
+
+
+def test_a_bad_workload_yml_fails_before_anything_is_submitted_naming_file_and_field(tmp_path):
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "workload.yml").write_text("entrypoint: python x.py\ntimeout: -3\n")
+    outcome = run_playbook("playbooks/workloads.yml", raybook_workloads=["bad"], raybook_workloads_dir=str(tmp_path))
+    assert not outcome.ok
+    [failure] = outcome.failures
+    assert failure["msg"].endswith("bad/workload.yml: timeout: expected a number of seconds > 0, got -3")
+    assert "\n" not in failure["msg"]

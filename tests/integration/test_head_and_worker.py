@@ -29,7 +29,8 @@ def test_a_second_cluster_run_changes_nothing(cluster):
 
 def test_the_smoke_job_sees_both_nodes(cluster, tmp_path):
     outcome = run_playbook(
-        "playbooks/workloads.yml", inventory=HEAD_WORKER_INVENTORY, raybook_results_dir=str(tmp_path), raybook_run_id="hw"
+        "playbooks/workloads.yml", inventory=HEAD_WORKER_INVENTORY,
+        raybook_results_dir=str(tmp_path), raybook_run_id="hw", raybook_workloads=["smoke"],
     )
     assert outcome.ok, outcome.failures
     result = json.loads((tmp_path / "hw" / "smoke" / "result.json").read_text())

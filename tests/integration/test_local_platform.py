@@ -1,7 +1,9 @@
 """site.yml on the default inventory (one head on localhost), the Ray modules and the CLI, all for real."""
 
 import json
+import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -14,37 +16,94 @@ def results_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def first_site_run(results_dir):
-    return run_playbook("site.yml", raybook_results_dir=str(results_dir))
+def site_vars(results_dir, tmp_path_factory):
+    return {"raybook_results_dir": str(results_dir), "raybook_storage_path": str(tmp_path_factory.mktemp("storage"))}
 
 
-def test_site_brings_up_ray_and_runs_the_smoke_workload(first_site_run, results_dir):
+@pytest.fixture(scope="module")
+def first_site_run(site_vars):
+    return run_playbook("site.yml", **site_vars)
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+def test_site_brings_up_ray_and_runs_smoke_train_infer_and_serve(first_site_run, results_dir):
     assert first_site_run.ok, first_site_run.failures
     assert total(first_site_run, "changed") > 0
-    smoke = results_dir / "site" / "smoke"
-    job = json.loads((smoke / "job.json").read_text())
-    assert job["status"] == "SUCCEEDED" and job["submission_id"] == "raybook-site-smoke"
-    result = json.loads((smoke / "result.json").read_text())
-    assert result["nodes_alive"] == 1
-    assert result["cluster_resources"]["CPU"] >= 1
-    assert result["ray_version"] == "2.60.0"
-    assert "RAYBOOK_RESULT" in (smoke / "logs.txt").read_text()
+    summary = load(results_dir / "site" / "summary.json")
+    assert summary["status"] == "SUCCEEDED"
+    assert [(w["workload"], w["status"]) for w in summary["workloads"]] == [
+        ("smoke", "SUCCEEDED"), ("train", "SUCCEEDED"), ("infer", "SUCCEEDED"), ("serve", "SUCCEEDED")
+    ]
+    smoke = load(results_dir / "site" / "smoke" / "result.json")
+    assert smoke["nodes_alive"] == 1 and smoke["cluster_resources"]["CPU"] >= 1 and smoke["ray_version"] == "2.60.0"
+    for workload in ("smoke", "train", "infer", "serve"):
+        job = load(results_dir / "site" / workload / "job.json")
+        assert job["submission_id"] == "raybook-site-" + workload and job["driver_exit_code"] == 0
+        assert "RAYBOOK_RESULT" in (results_dir / "site" / workload / "logs.txt").read_text()
     assert (results_dir / "latest").resolve() == (results_dir / "site").resolve()
-    summary = json.loads((results_dir / "site" / "summary.json").read_text())
-    assert summary["status"] == "SUCCEEDED" and [w["workload"] for w in summary["workloads"]] == ["smoke"]
 
 
-def test_a_second_site_run_changes_nothing(first_site_run, results_dir):
-    again = run_playbook("site.yml", raybook_results_dir=str(results_dir))
+def test_training_loss_falls_and_a_checkpoint_lands_under_the_storage_path(first_site_run, results_dir, site_vars):
+    train = load(results_dir / "site" / "train" / "result.json")
+    losses = train["loss_per_epoch"]
+    assert train["epochs"] == len(losses) == 10 and train["workers"] == 2 and train["use_gpu"] is False
+    assert losses[-1] < losses[0] / 4, losses
+    assert train["final_accuracy"] > 0.9
+    assert train["max_failures"] >= 1
+    checkpoint = Path(train["checkpoint"])
+    assert checkpoint.is_relative_to(site_vars["raybook_storage_path"]) and (checkpoint / "model.pt").is_file()
+
+
+def test_inference_classifies_every_row_with_the_trained_model(first_site_run, results_dir):
+    train = load(results_dir / "site" / "train" / "result.json")
+    infer = load(results_dir / "site" / "infer" / "result.json")
+    assert infer["rows"] == infer["rows_expected"] == 5000
+    assert infer["rows_per_s"] > 0 and infer["actors"] == 2
+    assert infer["model"] == train["checkpoint"]
+    assert infer["accuracy"] > 0.9
+    assert len(infer["samples"]) == 5
+
+
+def test_serve_answers_match_the_model_and_stay_deployed(first_site_run, results_dir):
+    train = load(results_dir / "site" / "train" / "result.json")
+    serve = load(results_dir / "site" / "serve" / "result.json")
+    assert serve["answers"] == serve["matching_answers"] == 200
+    assert serve["served_models"] == [train["checkpoint"]]
+    assert serve["latency_ms"]["p50"] <= serve["latency_ms"]["p95"] <= serve["latency_ms"]["max"]
+    record = load(results_dir / "site" / "serve" / "job.json")
+    assert record["serve"]["status"] == "RUNNING" and record["serve"]["route_prefix"] == "/classify"
+
+
+def test_the_report_has_the_jobs_and_its_plots_and_needs_no_network(first_site_run, results_dir):
+    completed = raybook("report", "site", "--results-dir", str(results_dir), "--json")
+    assert completed.returncode == 0, completed.stderr
+    page_path = Path(json.loads(completed.stdout)["report"])
+    assert page_path == results_dir / "site" / "report.html"
+    page = page_path.read_text()
+    for workload in ("train", "infer", "serve"):
+        assert "raybook-site-" + workload in page
+    images = re.findall(r"<img src='([^']+)'", page)
+    assert sorted(images) == ["infer-throughput.png", "serve-latency.png", "train-loss.png"]
+    for image in images:
+        assert (results_dir / "site" / image).read_bytes().startswith(b"\x89PNG")
+    assert "http://" not in page.replace("http://127.0.0.1:8000/classify", "") and "https://" not in page
+
+
+def test_a_second_site_run_changes_nothing(first_site_run, site_vars):
+    again = run_playbook("site.yml", **site_vars)
     assert again.ok, again.failures
     assert total(again, "changed") == 0, again.hosts
 
 
-def test_rays_own_cli_lists_the_smoke_job(first_site_run):
+def test_rays_own_cli_lists_the_workload_jobs(first_site_run):
     completed = subprocess.run(
         [str(VENV_BIN / "ray"), "job", "list", "--address", DASHBOARD], capture_output=True, text=True, check=True
     )
-    assert "submission_id='raybook-site-smoke'" in completed.stdout
+    for workload in ("smoke", "train", "infer", "serve"):
+        assert "submission_id='raybook-site-%s'" % workload in completed.stdout
 
 
 def test_cluster_info_reports_the_head(first_site_run):
@@ -57,13 +116,32 @@ def test_cluster_info_reports_the_head(first_site_run):
 
 def test_job_info_lists_jobs_and_reads_one_with_its_result(first_site_run):
     rc, listing = run_module("ray_job_info", {})
-    assert rc == 0 and "raybook-site-smoke" in [job["submission_id"] for job in listing["jobs"]]
-    rc, one = run_module("ray_job_info", {"submission_id": "raybook-site-smoke", "logs": True, "log_tail_lines": 5})
+    assert rc == 0 and "raybook-site-infer" in [job["submission_id"] for job in listing["jobs"]]
+    rc, one = run_module("ray_job_info", {"submission_id": "raybook-site-infer", "logs": True, "log_tail_lines": 5})
     assert rc == 0 and len(one["jobs"]) == 1
-    assert one["jobs"][0]["result"]["nodes_alive"] == 1
+    assert one["jobs"][0]["result"]["rows"] == 5000
     assert len(one["jobs"][0]["logs"].splitlines()) <= 5
     rc, none = run_module("ray_job_info", {"submission_id": "no-such-job"})
     assert rc == 0 and none["jobs"] == []
+
+
+def test_serve_removes_and_redeploys_an_application_idempotently(first_site_run, project_dir):
+    app = {"name": "classifier-copy", "import_path": "serve_app:app", "route_prefix": "/copy",
+           "working_dir": str(project_dir / "workloads" / "serve")}
+    rc, checked = run_module("ray_serve", app, check=True)
+    assert rc == 0 and checked["changed"] is True and checked["status"] is None
+    rc, first = run_module("ray_serve", app)
+    assert rc == 0 and first["changed"] is True and first["status"] == "RUNNING"
+    assert first["config"]["runtime_env"]["working_dir"].startswith("gcs://_ray_pkg_")
+    rc, again = run_module("ray_serve", app)
+    assert rc == 0 and again["changed"] is False
+    rc, removed = run_module("ray_serve", {"name": "classifier-copy", "state": "absent"})
+    assert rc == 0 and removed["changed"] is True
+    rc, gone = run_module("ray_serve", {"name": "classifier-copy", "state": "absent"})
+    assert rc == 0 and gone["changed"] is False
+    rc, kept = run_module("ray_serve", {"name": "classifier", "import_path": "serve_app:app", "route_prefix": "/classify",
+                                         "working_dir": str(project_dir / "workloads" / "serve")}, check=True)
+    assert rc == 0 and kept["status"] == "RUNNING"
 
 
 def test_a_failing_job_fails_the_task_with_rays_message_and_the_log_tail(first_site_run):

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import PROJECT_DIR, VENV_BIN, ansible_env, run_module
 from tests.unit.test_ray_client import closed_port
 
-MODULES = ["ray_job", "ray_job_info", "ray_cluster_info"]
+MODULES = ["ray_job", "ray_job_info", "ray_cluster_info", "ray_serve"]
 
 
 def assert_one_line_failure(rc, result, starts_with):
@@ -49,6 +49,8 @@ def test_an_unreachable_address_is_retried_then_named(module):
     args = {"address": address, "timeout": 2}
     if module == "ray_job":
         args["entrypoint"] = "python x.py"
+    if module == "ray_serve":
+        args.update(name="app", import_path="serve_app:app")
     rc, result = run_module(module, args)
     assert_one_line_failure(rc, result, "Ray dashboard at %s unreachable after 2s: " % address)
 
@@ -91,3 +93,20 @@ def test_ansible_doc_renders_the_module(module):
     )
     assert "OPTIONS" in completed.stdout and "RETURN VALUES" in completed.stdout and "EXAMPLES" in completed.stdout
     assert "WARNING" not in completed.stderr and "ERROR" not in completed.stderr
+
+
+@pytest.mark.parametrize(
+    "args, starts_with",
+    [
+        ({"name": "a", "import_path": "no-colon"}, "import_path: expected 'module:attribute'"),
+        ({"name": "a", "import_path": "app:x", "route_prefix": "x"}, "route_prefix: expected a path starting with '/'"),
+        ({"name": "a", "import_path": "app:x", "working_dir": "/no/such/dir"}, "working_dir: no such directory on this host"),
+        ({"name": " ", "import_path": "app:x"}, "name: expected a non-empty application name"),
+        ({"name": "a", "import_path": "app:x", "deployments": [{"num_replicas": 2}]}, "deployments[0].name: expected"),
+        ({"import_path": "app:x"}, "missing required arguments: name"),
+        ({"name": "a"}, "state is present but all of the following are missing: import_path"),
+    ],
+)
+def test_ray_serve_refuses_bad_input_in_one_line(args, starts_with):
+    rc, result = run_module("ray_serve", args)
+    assert_one_line_failure(rc, result, starts_with)
