@@ -26,6 +26,8 @@ BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 5.0
 REQUEST_TIMEOUT_S = 10.0
 RETRIED_HTTP_CODES = frozenset((502, 503, 504))
+# How long a job that was told to stop (past its timeout) gets to reach STOPPED.
+STOP_GRACE_S = 30.0
 
 
 def connection_argument_spec(timeout_default):
@@ -187,17 +189,19 @@ class RayDashboard:
         except HTTPError as exc:
             raise RayClientError(_http_error_line(self.address + path, exc)) from None
 
-    def wait_for_terminal(self, submission_id, poll_s=1.0):
-        """Poll the job until it ends; return its details, or None when the deadline passed first."""
+    def wait_for_terminal(self, submission_id, grace_s=0.0, poll_s=1.0):
+        """Poll the job until it ends; return its details, or None when the deadline (+ grace_s) passed first."""
+        deadline = self.deadline + grace_s
         while True:
             details = self.job(submission_id)
             if details is None:
                 raise RayClientError("job %s disappeared from %s while waiting for it" % (submission_id, self.address))
             if details.get("status") in TERMINAL_STATUSES:
                 return details
-            if self.remaining() <= 0:
+            left = deadline - self._clock()
+            if left <= 0:
                 return None
-            self._sleep(min(poll_s, self.remaining()))
+            self._sleep(min(poll_s, left))
 
 
 def _http_error_line(where, exc):

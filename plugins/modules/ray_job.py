@@ -197,6 +197,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
+    STOP_GRACE_S,
     TERMINAL_STATUSES,
     RayClientError,
     RayDashboard,
@@ -307,7 +308,7 @@ class JobTask:
         if self.module.check_mode:
             return self.report(existing, changed=True, fail_on_status=False)
         self.dashboard.stop_job(self.id)
-        details = self.dashboard.wait_for_terminal(self.id) if self.params["wait"] else self.dashboard.job(self.id)
+        details = self.dashboard.wait_for_terminal(self.id, grace_s=STOP_GRACE_S) if self.params["wait"] else self.dashboard.job(self.id)
         return self.report(details or self.dashboard.job(self.id), changed=True, fail_on_status=False)
 
     def absent(self, existing):
@@ -316,7 +317,7 @@ class JobTask:
         if not self.module.check_mode:
             if existing.get("status") not in TERMINAL_STATUSES:
                 self.dashboard.stop_job(self.id)
-                if self.dashboard.wait_for_terminal(self.id) is None:
+                if self.dashboard.wait_for_terminal(self.id, grace_s=STOP_GRACE_S) is None:
                     raise RayClientError("job %s did not stop within %.0fs; not deleted" % (self.id, self.params["timeout"]))
             self.dashboard.delete_job(self.id)
         return dict(changed=True, submission_id=self.id, status=None, message="deleted")
@@ -355,11 +356,12 @@ class JobTask:
         finished = self.dashboard.wait_for_terminal(self.id)
         if finished is not None:
             return finished
-        action = "left running"
+        action, details = "left running", self.dashboard.job(self.id)
         if self.params["stop_on_timeout"]:
             self.dashboard.stop_job(self.id)
             action = "stopped"
-        result = self.report(self.dashboard.job(self.id), changed=True, fail_on_status=False)
+            details = self.dashboard.wait_for_terminal(self.id, grace_s=STOP_GRACE_S) or self.dashboard.job(self.id)
+        result = self.report(details, changed=True, fail_on_status=False)
         result["msg"] = "job %s did not finish within %.0fs (%s)" % (self.id, self.params["timeout"], action)
         self.module.fail_json(**result)
 
