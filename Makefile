@@ -46,10 +46,8 @@ unit: install  ## Unit tests (no Ray cluster needed)
 integration: install  ## Real playbooks against real Ray on this machine (stops any Ray running here)
 	$(BIN)/python -m pytest -q tests/integration
 
-molecule: install  ## Every role's molecule scenario: converge, idempotence, verify
-	@for scenario in $(notdir $(wildcard molecule/*)); do \
-		$(BIN)/molecule test -s $$scenario || exit 1; \
-	done
+molecule: install  ## Every molecule scenario (converge, idempotence, verify); systemd hosts in local containers
+	molecule/tooling/run-scenarios.sh
 
 test: lint syntax-check unit integration molecule  ## Everything CI runs
 
