@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import time
 from urllib.parse import quote, urlparse
 
@@ -59,6 +60,17 @@ def check_connection_options(params):
         return "address: the port in %r is not a number between 0 and 65535" % address
     if params["timeout"] < 0:
         return "timeout: expected a number of seconds >= 0, got %s" % params["timeout"]
+    return None
+
+
+def check_working_dir(params):
+    """Return a one-line error when a module's working_dir cannot be uploaded, or None."""
+    runtime_env = params["runtime_env"] or {}
+    if params["working_dir"] and "working_dir" in runtime_env:
+        return "working_dir: given twice (the option and runtime_env.working_dir); keep one"
+    working_dir = params["working_dir"] or runtime_env.get("working_dir")
+    if working_dir and "://" not in working_dir and not os.path.isdir(working_dir):
+        return "working_dir: no such directory on this host: %s" % working_dir
     return None
 
 

@@ -19,18 +19,12 @@ description:
 author:
   - raybook developers
 options:
-  address:
-    description: URL of the Ray dashboard.
-    type: str
-    default: http://127.0.0.1:8265
   timeout:
     description: Seconds to keep trying an unreachable dashboard.
     type: float
     default: 30
-  validate_certs:
-    description: Verify the dashboard's TLS certificate for C(https) addresses.
-    type: bool
-    default: true
+extends_documentation_fragment:
+  - raybook.ray.ray_connection
 attributes:
   check_mode:
     support: full

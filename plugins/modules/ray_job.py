@@ -24,10 +24,6 @@ author:
 requirements:
   - ray (the same version as the cluster) on the host that runs the module, for O(state=present)
 options:
-  address:
-    description: URL of the Ray dashboard (the Jobs API).
-    type: str
-    default: http://127.0.0.1:8265
   entrypoint:
     description:
       - The shell command the driver runs, for example C(python train.py).
@@ -86,10 +82,8 @@ options:
     type: str
     choices: [present, stopped, absent]
     default: present
-  validate_certs:
-    description: Verify the dashboard's TLS certificate for C(https) addresses.
-    type: bool
-    default: true
+extends_documentation_fragment:
+  - raybook.ray.ray_connection
 attributes:
   check_mode:
     support: full
@@ -192,30 +186,20 @@ result:
   sample: {"CPU": 2.0}
 """
 
-import os
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
     STOP_GRACE_S,
     TERMINAL_STATUSES,
     RayClientError,
     RayDashboard,
     check_connection_options,
+    check_working_dir,
     connection_argument_spec,
     extract_result,
     job_summary,
     log_tail,
-    version_mismatch,
 )
-
-try:
-    import ray
-    from ray.job_submission import JobSubmissionClient
-except ImportError:
-    RAY_IMPORT_ERROR = traceback.format_exc()
-else:
-    RAY_IMPORT_ERROR = None
+from ansible_collections.raybook.ray.plugins.module_utils.ray_sdk import sdk_client
 
 
 def argument_spec():
@@ -251,12 +235,9 @@ def check_job_options(params):
     if state == "present":
         if not (params["entrypoint"] or "").strip():
             return "entrypoint: expected a non-empty command, for example 'python main.py'"
-        runtime_env = params["runtime_env"] or {}
-        if params["working_dir"] and "working_dir" in runtime_env:
-            return "working_dir: given twice (the option and runtime_env.working_dir); keep one"
-        working_dir = params["working_dir"] or runtime_env.get("working_dir")
-        if working_dir and "://" not in working_dir and not os.path.isdir(working_dir):
-            return "working_dir: no such directory on this host: %s" % working_dir
+        error = check_working_dir(params)
+        if error:
+            return error
     for name in ("entrypoint_num_cpus", "entrypoint_num_gpus", "entrypoint_memory"):
         if params[name] is not None and params[name] < 0:
             return "%s: expected a number >= 0, got %s" % (name, params[name])
@@ -323,19 +304,11 @@ class JobTask:
         return dict(changed=True, submission_id=self.id, status=None, message="deleted")
 
     def submit(self):
-        if RAY_IMPORT_ERROR:
-            self.module.fail_json(msg=missing_required_lib("ray"), exception=RAY_IMPORT_ERROR)
-        mismatch = version_mismatch(ray.__version__, self.dashboard.version()["ray_version"])
-        if mismatch:
-            raise RayClientError(mismatch)
         runtime_env = dict(self.params["runtime_env"] or {})
         if self.params["working_dir"]:
             runtime_env["working_dir"] = self.params["working_dir"]
         metadata = {str(key): str(value) for key, value in (self.params["metadata"] or {}).items()}
-        try:
-            client = JobSubmissionClient(
-                self.dashboard.address, headers=self.dashboard.headers, verify=self.params["validate_certs"]
-            )
+        with sdk_client(self.dashboard, self.params["validate_certs"], "submitting to") as client:
             return client.submit_job(
                 entrypoint=self.params["entrypoint"],
                 submission_id=self.id,
@@ -346,9 +319,6 @@ class JobTask:
                 entrypoint_memory=self.params["entrypoint_memory"],
                 entrypoint_resources=self.params["entrypoint_resources"],
             )
-        except Exception as exc:  # the SDK raises bare RuntimeError/ValueError for rejected submissions
-            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise RayClientError("submitting to %s failed: %s" % (self.dashboard.address, first_line)) from None
 
     def wait(self, details):
         if details.get("status") in TERMINAL_STATUSES:

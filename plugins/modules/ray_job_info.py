@@ -17,10 +17,6 @@ description:
 author:
   - raybook developers
 options:
-  address:
-    description: URL of the Ray dashboard (the Jobs API).
-    type: str
-    default: http://127.0.0.1:8265
   submission_id:
     description: Only this job. RV(jobs) is empty when the cluster has no job with this id.
     type: str
@@ -36,10 +32,8 @@ options:
     description: Seconds to keep trying an unreachable dashboard.
     type: float
     default: 30
-  validate_certs:
-    description: Verify the dashboard's TLS certificate for C(https) addresses.
-    type: bool
-    default: true
+extends_documentation_fragment:
+  - raybook.ray.ray_connection
 attributes:
   check_mode:
     support: full

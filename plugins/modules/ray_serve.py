@@ -23,10 +23,6 @@ author:
 requirements:
   - ray (the same version as the cluster) on the host that runs the module, to upload O(working_dir)
 options:
-  address:
-    description: URL of the Ray dashboard.
-    type: str
-    default: http://127.0.0.1:8265
   name:
     description: The application's name.
     type: str
@@ -67,10 +63,8 @@ options:
     description: Seconds this task may take in all, reaching the dashboard and waiting included.
     type: float
     default: 300
-  validate_certs:
-    description: Verify the dashboard's TLS certificate for C(https) addresses.
-    type: bool
-    default: true
+extends_documentation_fragment:
+  - raybook.ray.ray_connection
 attributes:
   check_mode:
     support: full
@@ -126,27 +120,18 @@ config:
   type: dict
 """
 
-import os
 import re
 import time
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
     RayClientError,
     RayDashboard,
     check_connection_options,
+    check_working_dir,
     connection_argument_spec,
-    version_mismatch,
 )
-
-try:
-    import ray
-    from ray.job_submission import JobSubmissionClient
-except ImportError:
-    RAY_IMPORT_ERROR = traceback.format_exc()
-else:
-    RAY_IMPORT_ERROR = None
+from ansible_collections.raybook.ray.plugins.module_utils.ray_sdk import sdk_client
 
 SETTLED = frozenset(("RUNNING", "DEPLOY_FAILED", "UNHEALTHY"))
 FAILED = frozenset(("DEPLOY_FAILED", "UNHEALTHY"))
@@ -182,12 +167,9 @@ def check_serve_options(params):
         return "import_path: expected 'module:attribute' (for example 'serve_app:app'), got %r" % params["import_path"]
     if params["route_prefix"] is not None and not params["route_prefix"].startswith("/"):
         return "route_prefix: expected a path starting with '/', got %r" % params["route_prefix"]
-    runtime_env = params["runtime_env"] or {}
-    if params["working_dir"] and "working_dir" in runtime_env:
-        return "working_dir: given twice (the option and runtime_env.working_dir); keep one"
-    working_dir = params["working_dir"] or runtime_env.get("working_dir")
-    if working_dir and "://" not in working_dir and not os.path.isdir(working_dir):
-        return "working_dir: no such directory on this host: %s" % working_dir
+    error = check_working_dir(params)
+    if error:
+        return error
     for index, deployment in enumerate(params["deployments"] or []):
         if not deployment.get("name"):
             return "deployments[%d].name: expected the deployment's name" % index
@@ -196,18 +178,9 @@ def check_serve_options(params):
 
 def upload_local_code(dashboard, runtime_env, validate_certs):
     """Replace local working_dir/py_modules paths by the URIs Ray's SDK uploads them to (content-hashed)."""
-    if RAY_IMPORT_ERROR:
-        raise RayClientError(missing_required_lib("ray"))
-    mismatch = version_mismatch(ray.__version__, dashboard.version()["ray_version"])
-    if mismatch:
-        raise RayClientError(mismatch)
-    try:
-        client = JobSubmissionClient(dashboard.address, headers=dashboard.headers, verify=validate_certs)
+    with sdk_client(dashboard, validate_certs, "uploading the application's code to") as client:
         client._upload_working_dir_if_needed(runtime_env)
         client._upload_py_modules_if_needed(runtime_env)
-    except Exception as exc:  # the SDK raises bare RuntimeError/ValueError
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise RayClientError("uploading the application's code to %s failed: %s" % (dashboard.address, first_line)) from None
     return runtime_env
 
 

@@ -1,0 +1,24 @@
+# -*- coding: utf-8 -*-
+# Copyright: raybook developers
+# Apache-2.0 (see LICENSE)
+"""The options every raybook Ray module takes to reach a cluster's dashboard."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  address:
+    description: URL of the Ray dashboard (its Jobs and Serve APIs).
+    type: str
+    default: http://127.0.0.1:8265
+  timeout:
+    description:
+      - Seconds this task may take in all. An unreachable dashboard is retried with backoff until then.
+    type: float
+  validate_certs:
+    description: Verify the dashboard's TLS certificate for C(https) addresses.
+    type: bool
+    default: true
+"""

@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright: raybook developers
+# Apache-2.0 (see LICENSE)
+"""Ray's own SDK, for what the dashboard's REST API cannot do alone: uploading local code to the cluster."""
+
+from __future__ import annotations
+
+import traceback
+from contextlib import contextmanager
+
+from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.raybook.ray.plugins.module_utils.ray_client import RayClientError, version_mismatch
+
+try:
+    import ray
+    from ray.job_submission import JobSubmissionClient
+except ImportError:
+    RAY_IMPORT_ERROR = traceback.format_exc()
+else:
+    RAY_IMPORT_ERROR = None
+
+
+@contextmanager
+def sdk_client(dashboard, validate_certs, action):
+    """A JobSubmissionClient for the dashboard, once this host's Ray is known to match the cluster's.
+
+    The SDK raises bare RuntimeError/ValueError for rejected requests: they become one-line RayClientErrors
+    that say what was being done (`action`) and where.
+    """
+    if RAY_IMPORT_ERROR:
+        raise RayClientError(missing_required_lib("ray"))
+    mismatch = version_mismatch(ray.__version__, dashboard.version()["ray_version"])
+    if mismatch:
+        raise RayClientError(mismatch)
+    try:
+        yield JobSubmissionClient(dashboard.address, headers=dashboard.headers, verify=validate_certs)
+    except RayClientError:
+        raise
+    except Exception as exc:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise RayClientError("%s %s failed: %s" % (action, dashboard.address, first_line)) from None
