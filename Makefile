@@ -8,6 +8,7 @@ export PATH := $(BIN):$(PATH)
 export RAY_USAGE_STATS_ENABLED := 0
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
+INVENTORIES := $(wildcard inventory/*.yml) tests/inventory/head_worker/hosts.yml
 
 .PHONY: install demo down lint syntax-check unit integration molecule test clean
 
@@ -34,10 +35,12 @@ down: install  ## Stop the Ray cluster
 lint: install  ## ansible-lint, production profile
 	$(BIN)/ansible-lint
 
-syntax-check: install  ## ansible-playbook --syntax-check on every playbook
-	@for playbook in $(PLAYBOOKS); do \
-		$(BIN)/ansible-playbook --syntax-check -i $(INVENTORY) $$playbook >/dev/null || exit 1; \
-		echo "syntax ok: $$playbook"; \
+syntax-check: install  ## ansible-playbook --syntax-check on every playbook, with every shipped inventory
+	@for inventory in $(INVENTORIES); do \
+		for playbook in $(PLAYBOOKS); do \
+			$(BIN)/ansible-playbook --syntax-check -i $$inventory $$playbook >/dev/null || exit 1; \
+		done; \
+		echo "syntax ok: $(PLAYBOOKS) with $$inventory"; \
 	done
 
 unit: install  ## Unit tests (no Ray cluster needed)
