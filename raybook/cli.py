@@ -65,11 +65,11 @@ def command_run(args, progress):
     if args.workloads:
         extravars["raybook_workloads"] = args.workloads
     outcome = driver.run_playbook("playbooks/workloads.yml", args.inventory, progress, extravars)
-    summary_path = results_dir / run_id / "summary.json"
-    extra = {"run_id": run_id, "results": str(results_dir / run_id), "workloads": []}
-    if summary_path.is_file():
-        summary = report.load_run(results_dir / run_id)
-        extra.update(workloads=summary["workloads"], report=str(report.write_report(results_dir / run_id, summary)))
+    run_dir = results_dir / run_id
+    extra = {"run_id": run_id, "results": str(run_dir), "workloads": []}
+    if (run_dir / "summary.json").is_file():  # absent when the play stopped before any workload ran
+        summary = report.load_run(run_dir)
+        extra.update(workloads=summary["workloads"], report=str(report.write_report(run_dir, summary)))
     return [outcome], extra
 
 
@@ -105,7 +105,7 @@ def command_down(args, progress):
 COMMANDS = {"up": command_up, "run": command_run, "status": command_status, "report": command_report, "down": command_down}
 
 
-def print_report(args, outcomes, extra):
+def print_report(outcomes, extra):
     if extra.get("cluster"):
         cluster = extra["cluster"]
         print("Ray %s, %d node(s) alive" % (cluster["ray_version"], cluster["nodes_alive"]))
@@ -137,5 +137,5 @@ def main(argv=None):
         document = dict(command=args.command, ok=succeeded, playbooks=[o.as_dict() for o in outcomes], **extra)
         print(json.dumps(document, indent=2, sort_keys=True))
     else:
-        print_report(args, outcomes, extra)
+        print_report(outcomes, extra)
     return EXIT_OK if succeeded else EXIT_FAILED

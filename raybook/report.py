@@ -26,14 +26,18 @@ def load_run(run_dir):
     summary_path = run_dir / "summary.json"
     if not summary_path.is_file():
         raise ReportError("no run at %s (summary.json is missing)" % run_dir)
-    try:
-        summary = json.loads(summary_path.read_text())
-    except ValueError as exc:
-        raise ReportError("%s: not JSON (%s)" % (summary_path, exc)) from None
+    summary = _read_json(summary_path)
     for workload in summary.get("workloads", []):
         result_path = run_dir / workload["workload"] / "result.json"
-        workload["result"] = json.loads(result_path.read_text()) if result_path.is_file() else None
+        workload["result"] = _read_json(result_path) if result_path.is_file() else None
     return summary
+
+
+def _read_json(path):
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise ReportError("%s: not JSON (%s)" % (path, exc)) from None
 
 
 def _save(figure, path):

@@ -1,5 +1,6 @@
 """Unit tests of the raybook CLI: argument handling, run ids, event handling and tables."""
 
+import json
 import re
 import subprocess
 
@@ -83,3 +84,36 @@ def test_workloads_and_nodes_tables():
         {"nodes": [{"node_ip": "127.0.0.2", "is_head": False, "node_id": "abcdef0123456789", "resources": {"CPU": 1.0, "memory": 2**31}}]}
     )
     assert nodes.splitlines()[1].split() == ["127.0.0.2", "worker", "1.0", "0", "2.0", "abcdef012345"]
+
+
+def test_report_of_a_missing_or_broken_run_fails_in_one_line(tmp_path):
+    completed = raybook("report", "nope", "--results-dir", str(tmp_path))
+    assert completed.returncode == 1
+    assert completed.stderr.strip() == "error: no run at %s/nope (summary.json is missing)" % tmp_path
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "summary.json").write_text("{not json")
+    completed = raybook("report", "broken", "--results-dir", str(tmp_path))
+    assert completed.returncode == 1
+    assert completed.stderr.startswith("error: %s/broken/summary.json: not JSON (" % tmp_path)
+    assert len(completed.stderr.strip().splitlines()) == 1
+
+
+def test_report_draws_the_plots_its_results_call_for(tmp_path):
+    """A hand-written run: the report follows the fields of each result, not the workloads' names."""
+    from raybook.report import write_report
+
+    run = tmp_path / "r1"
+    for name, result in {
+        "fit": {"loss_per_epoch": [1.0, 0.5, 0.2], "epochs": 3},
+        "score": {"rows": 10, "rows_per_s": 5.0, "seconds": 2.0},
+        "ask": {"latencies_ms": [1.0, 2.0], "latency_ms": {"p50": 1.5, "p95": 2.0, "max": 2.0}},
+    }.items():
+        (run / name).mkdir(parents=True)
+        (run / name / "result.json").write_text(json.dumps(result))
+    workloads = [{"workload": n, "status": "SUCCEEDED", "duration_s": 1.0} for n in ("fit", "score", "ask")]
+    workloads.append({"workload": "broke", "status": "FAILED", "error": "Ray job x FAILED: boom\nlog lines"})
+    (run / "summary.json").write_text(json.dumps({"run_id": "r1", "status": "FAILED", "workloads": workloads}))
+    page = write_report(run).read_text()
+    assert sorted(re.findall(r"<img src='([^']+)'", page)) == ["ask-latency.png", "fit-loss.png", "score-throughput.png"]
+    assert "Ray job x FAILED: boom" in page and "log lines" not in page
+    assert "No result: the workload failed." in page
