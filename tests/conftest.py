@@ -16,6 +16,7 @@ from raybook import display, driver  # noqa: E402
 VENV_BIN = Path(sys.executable).parent
 LOCAL_INVENTORY = PROJECT_DIR / "inventory" / "local.yml"
 HEAD_WORKER_INVENTORY = PROJECT_DIR / "tests" / "inventory" / "head_worker" / "hosts.yml"
+GPU_LOCAL_INVENTORY = PROJECT_DIR / "tests" / "inventory" / "gpu_local" / "hosts.yml"
 DASHBOARD = "http://127.0.0.1:8265"
 
 

@@ -1,10 +1,11 @@
 """A head and a worker (node IP 127.0.0.2) on this machine, started by cluster.yml, for real."""
 
 import json
+import subprocess
 
 import pytest
 
-from tests.conftest import DASHBOARD, HEAD_WORKER_INVENTORY, run_module, run_playbook, total
+from tests.conftest import DASHBOARD, HEAD_WORKER_INVENTORY, VENV_BIN, run_module, run_playbook, total
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,20 @@ def test_a_second_cluster_run_changes_nothing(cluster):
     assert total(again, "changed") == 0, again.hosts
 
 
+def test_raybook_up_on_a_running_cluster_changes_nothing_and_status_shows_both_nodes(cluster):
+    completed = subprocess.run(
+        [str(VENV_BIN / "raybook"), "up", "-i", str(HEAD_WORKER_INVENTORY), "--json"], capture_output=True, text=True, timeout=600
+    )
+    assert completed.returncode == 0, completed.stderr
+    document = json.loads(completed.stdout)
+    assert [p["name"] for p in document["playbooks"]] == ["playbooks/bootstrap.yml", "playbooks/cluster.yml"]
+    assert sum(counts["changed"] for p in document["playbooks"] for counts in p["hosts"].values()) == 0
+    completed = subprocess.run(
+        [str(VENV_BIN / "raybook"), "status", "-i", str(HEAD_WORKER_INVENTORY)], capture_output=True, text=True, timeout=120
+    )
+    assert completed.returncode == 0 and "2 node(s) alive" in completed.stdout and "127.0.0.2  worker" in completed.stdout
+
+
 def test_the_smoke_job_sees_both_nodes(cluster, tmp_path):
     outcome = run_playbook(
         "playbooks/workloads.yml", inventory=HEAD_WORKER_INVENTORY,
@@ -37,8 +52,11 @@ def test_the_smoke_job_sees_both_nodes(cluster, tmp_path):
     assert result["nodes_alive"] == 2 and result["cluster_resources"]["CPU"] == 2.0
 
 
-def test_down_stops_both_nodes(cluster):
-    down = run_playbook("playbooks/down.yml", inventory=HEAD_WORKER_INVENTORY)
-    assert down.ok, down.failures
+def test_raybook_down_stops_both_nodes(cluster):
+    completed = subprocess.run(
+        [str(VENV_BIN / "raybook"), "down", "-q", "-i", str(HEAD_WORKER_INVENTORY)], capture_output=True, text=True, timeout=600
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[0].split() == ["HOST", "OK", "CHANGED", "FAILED", "UNREACHABLE", "SKIPPED"]
     rc, _ = run_module("ray_cluster_info", {"address": DASHBOARD, "timeout": 0})
     assert rc != 0

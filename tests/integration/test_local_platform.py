@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DASHBOARD, LOCAL_INVENTORY, VENV_BIN, run_module, run_playbook, total
+from tests.conftest import DASHBOARD, GPU_LOCAL_INVENTORY, LOCAL_INVENTORY, VENV_BIN, run_module, run_playbook, total
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +96,16 @@ def test_a_second_site_run_changes_nothing(first_site_run, site_vars):
     again = run_playbook("site.yml", **site_vars)
     assert again.ok, again.failures
     assert total(again, "changed") == 0, again.hosts
+
+
+def test_gpu_yml_skips_a_host_without_a_gpu_and_changes_nothing(first_site_run):
+    """This machine in the gpu_nodes group: no NVIDIA GPU, so the GPU stack is skipped with one message."""
+    outcome = run_playbook("playbooks/gpu.yml", inventory=GPU_LOCAL_INVENTORY)
+    assert outcome.ok, outcome.failures
+    assert total(outcome, "changed") == 0, outcome.hosts
+    messages = [result["res"].get("msg") for result in outcome.results]
+    assert "No NVIDIA GPU on localhost (no PCI device of vendor 0x10de): skipping the GPU stack." in messages
+    assert "Ray counts 0 GPU(s), as the hardware has" in messages
 
 
 def test_rays_own_cli_lists_the_workload_jobs(first_site_run):

@@ -1,0 +1,97 @@
+"""GPU detection on sample sysfs trees and nvidia-smi outputs of several GPU models (tests/unit/fixtures/).
+
+The fixtures stand in for hardware this machine lacks; the real /sys of this machine is the no-GPU case.
+"""
+
+import os
+import stat
+
+import pytest
+from ansible_collections.raybook.ray.plugins.module_utils import nvidia
+
+from tests.conftest import PROJECT_DIR, run_module
+
+FIXTURES = PROJECT_DIR / "tests" / "unit" / "fixtures"
+# case: (GPUs on the PCI bus, the GPU model nvidia-smi names, MiB per GPU)
+CASES = {
+    "h100_x1": (1, "NVIDIA H100 80GB HBM3", 81559),
+    "a100_x8": (8, "NVIDIA A100-SXM4-40GB", 40960),
+    "t4_x1": (1, "Tesla T4", 15360),
+    "rtx4090_workstation": (1, "NVIDIA GeForce RTX 4090", 24564),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_sysfs_and_nvidia_smi_agree_on_every_model(case):
+    count, model, memory = CASES[case]
+    pci = nvidia.pci_gpus(str(FIXTURES / "sysfs" / case))
+    smi = nvidia.parse_nvidia_smi((FIXTURES / "nvidia-smi" / (case + ".csv")).read_text())
+    assert len(pci) == len(smi) == count
+    assert [gpu["pci_address"] for gpu in pci] == [gpu["pci_address"] for gpu in smi]
+    assert {gpu["name"] for gpu in smi} == {model} and {gpu["memory_total_mib"] for gpu in smi} == {memory}
+    assert [gpu["index"] for gpu in smi] == list(range(count))
+
+
+def test_bmc_vga_nvswitch_audio_and_other_vendors_are_not_gpus():
+    assert nvidia.pci_gpus(str(FIXTURES / "sysfs" / "no_gpu")) == []
+    h100 = nvidia.pci_gpus(str(FIXTURES / "sysfs" / "h100_x1"))
+    assert h100 == [{"pci_address": "0000:17:00.0", "device_id": "0x2330", "device_class": "0x030200"}]
+    assert [gpu["pci_address"] for gpu in nvidia.pci_gpus(str(FIXTURES / "sysfs" / "rtx4090_workstation"))] == ["0000:01:00.0"]
+
+
+def test_a_missing_sysfs_means_no_gpus():
+    assert nvidia.pci_gpus("/no/such/sysfs") == []
+
+
+def test_driver_loaded_follows_the_kernel_module():
+    assert nvidia.driver_loaded(str(FIXTURES / "sysfs" / "a100_x8"))
+    assert not nvidia.driver_loaded(str(FIXTURES / "sysfs" / "rtx4090_workstation"))
+
+
+def test_bus_ids_are_normalized_to_sysfs_form():
+    assert nvidia.normalize_bus_id("00000000:1E:00.0") == "0000:1e:00.0"
+    assert nvidia.normalize_bus_id("0000:17:00.0") == "0000:17:00.0"
+
+
+def test_an_unexpected_nvidia_smi_line_is_refused():
+    with pytest.raises(ValueError):
+        nvidia.parse_nvidia_smi((FIXTURES / "nvidia-smi" / "driver_missing.txt").read_text())
+
+
+def fake_nvidia_smi(tmp_path, output, rc=0):
+    """A stand-in for nvidia-smi (no NVIDIA driver here) that prints a recorded output."""
+    script = tmp_path / "nvidia-smi"
+    script.write_text("#!/bin/sh\ncat '%s'\nexit %d\n" % (output, rc))
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return str(script)
+
+
+def test_the_module_reports_pci_driver_and_nvidia_smi(tmp_path):
+    rc, result = run_module(
+        "nvidia_gpu_info",
+        {"sysfs_root": str(FIXTURES / "sysfs" / "a100_x8"), "nvidia_smi": fake_nvidia_smi(tmp_path, FIXTURES / "nvidia-smi" / "a100_x8.csv")},
+    )
+    assert rc == 0 and result["changed"] is False
+    assert result["count"] == 8 and result["driver_loaded"] is True
+    assert result["nvidia_smi"]["available"] is True and len(result["nvidia_smi"]["gpus"]) == 8
+
+
+def test_the_module_reports_a_failing_nvidia_smi_in_one_line(tmp_path):
+    rc, result = run_module(
+        "nvidia_gpu_info",
+        {"sysfs_root": str(FIXTURES / "sysfs" / "rtx4090_workstation"),
+         "nvidia_smi": fake_nvidia_smi(tmp_path, FIXTURES / "nvidia-smi" / "driver_missing.txt", rc=9)},
+    )
+    assert rc == 0 and result["count"] == 1
+    assert result["nvidia_smi"] == {
+        "available": False, "gpus": [],
+        "error": "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
+                 "Make sure that the latest NVIDIA driver is installed and running.",
+    }
+
+
+def test_this_machine_has_no_gpu():
+    rc, result = run_module("nvidia_gpu_info", {})
+    assert rc == 0 and result["count"] == 0 and result["driver_loaded"] is False
+    if not os.path.exists("/usr/bin/nvidia-smi"):
+        assert result["nvidia_smi"] == {"available": False, "error": "nvidia-smi not installed", "gpus": []}
