@@ -276,7 +276,7 @@ class JobTask:
             self.module.warn(
                 "submission_id %s already exists with entrypoint %r; not submitted again" % (self.id, existing.get("entrypoint"))
             )
-        details = self.dashboard.job(self.id)
+        details = self.dashboard.job(self.id) if changed else existing
         if self.params["wait"] and not self.module.check_mode:
             details = self.wait(details)
         return self.report(details, changed)
@@ -288,20 +288,22 @@ class JobTask:
             return self.report(existing, changed=False, fail_on_status=False)
         if self.module.check_mode:
             return self.report(existing, changed=True, fail_on_status=False)
-        self.dashboard.stop_job(self.id)
-        details = self.dashboard.wait_for_terminal(self.id, grace_s=STOP_GRACE_S) if self.params["wait"] else self.dashboard.job(self.id)
-        return self.report(details or self.dashboard.job(self.id), changed=True, fail_on_status=False)
+        details = self.stop(wait=self.params["wait"]) or self.dashboard.job(self.id)
+        return self.report(details, changed=True, fail_on_status=False)
 
     def absent(self, existing):
         if existing is None:
             return dict(changed=False, submission_id=self.id, status=None, message="")
         if not self.module.check_mode:
-            if existing.get("status") not in TERMINAL_STATUSES:
-                self.dashboard.stop_job(self.id)
-                if self.dashboard.wait_for_terminal(self.id, grace_s=STOP_GRACE_S) is None:
-                    raise RayClientError("job %s did not stop within %.0fs; not deleted" % (self.id, self.params["timeout"]))
+            if existing.get("status") not in TERMINAL_STATUSES and self.stop() is None:
+                raise RayClientError("job %s did not stop within %.0fs; not deleted" % (self.id, self.params["timeout"]))
             self.dashboard.delete_job(self.id)
         return dict(changed=True, submission_id=self.id, status=None, message="deleted")
+
+    def stop(self, wait=True):
+        """Stop the job; with wait, its details once it has ended (None if it outlives the grace period)."""
+        self.dashboard.stop_job(self.id)
+        return self.dashboard.wait_for_terminal(self.id, grace_s=STOP_GRACE_S) if wait else None
 
     def submit(self):
         runtime_env = dict(self.params["runtime_env"] or {})
@@ -326,11 +328,10 @@ class JobTask:
         finished = self.dashboard.wait_for_terminal(self.id)
         if finished is not None:
             return finished
-        action, details = "left running", self.dashboard.job(self.id)
         if self.params["stop_on_timeout"]:
-            self.dashboard.stop_job(self.id)
-            action = "stopped"
-            details = self.dashboard.wait_for_terminal(self.id, grace_s=STOP_GRACE_S) or self.dashboard.job(self.id)
+            action, details = "stopped", self.stop() or self.dashboard.job(self.id)
+        else:
+            action, details = "left running", self.dashboard.job(self.id)
         result = self.report(details, changed=True, fail_on_status=False)
         result["msg"] = "job %s did not finish within %.0fs (%s)" % (self.id, self.params["timeout"], action)
         self.module.fail_json(**result)
