@@ -32,6 +32,7 @@ fi
 "$tooling/dockerd.sh" start
 trap '"$tooling/dockerd.sh" stop' EXIT
 "$tooling/build-image.sh"
+"$tooling/build-mirror.sh" >/dev/null
 for scenario in "${docker_scenarios[@]}"; do
   molecule test -s "$scenario"
 done
