@@ -29,8 +29,11 @@ if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null; then
   echo "SKIPPED molecule scenarios ${docker_scenarios[*]}: $reason" >&2
   exit 0
 fi
+# The docker scenario's inner Docker keeps its images in this host folder (overlay2 needs a real filesystem).
+export RAYBOOK_TEST_STATE=${RAYBOOK_TEST_STATE:-/var/lib/raybook-test}
+mkdir -p "$RAYBOOK_TEST_STATE/docker-in-docker"
 "$tooling/dockerd.sh" start
-trap '"$tooling/dockerd.sh" stop' EXIT
+trap '"$tooling/dockerd.sh" stop; rm -rf "$RAYBOOK_TEST_STATE/docker-in-docker"' EXIT
 "$tooling/build-image.sh"
 "$tooling/build-mirror.sh" >/dev/null
 for scenario in "${docker_scenarios[@]}"; do
