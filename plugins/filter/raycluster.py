@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+# Copyright: raybook developers
+# Apache-2.0 (see LICENSE)
+"""The raycluster_manifest filter: a RayCluster manifest from typed inventory variables, checked field by field."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: raycluster_manifest
+short_description: Render a KubeRay RayCluster from raybook's typed variables
+version_added: "0.1.0"
+description:
+  - Builds a C(ray.io/v1) RayCluster from a mapping of the C(raycluster_*) variables, after checking them: a worker
+    group needs a C(name), replica counts are whole numbers C(>= 0) with C(min_replicas <= replicas <= max_replicas),
+    CPU and memory are Kubernetes quantities, C(gpu) adds C(nvidia.com/gpu) limits.
+  - Each problem fails with one line naming the variable and the field, before anything is applied.
+  - C(authOptions) (token authentication) is set only for KubeRay versions whose CRD has it (1.7.0 and later).
+options:
+  _input:
+    description: >-
+      The cluster: C(name), C(namespace), C(ray_version), C(kuberay_version), C(image), C(gpu_image), C(head)
+      (C(cpu), C(memory)), C(worker_groups) (list of C(name), C(replicas), C(min_replicas), C(max_replicas),
+      C(cpu), C(memory), C(gpu), C(image)), C(autoscaling), C(env), C(auth_mode) (C(disabled) or C(token)).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Render the RayCluster
+  ansible.builtin.set_fact:
+    manifest: >-
+      {{ {'name': 'raybook', 'namespace': 'ray', 'ray_version': '2.60.0', 'kuberay_version': '1.7.0',
+          'image': 'rayproject/ray:2.60.0', 'head': {'cpu': 1, 'memory': '2Gi'},
+          'worker_groups': [{'name': 'cpu', 'replicas': 1, 'cpu': 1, 'memory': '2Gi'}]}
+         | raybook.ray.raycluster_manifest }}
+"""
+
+RETURN = r"""
+_value:
+  description: The RayCluster manifest.
+  type: dict
+"""
+
+import re
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.compat.version import LooseVersion
+
+# Kubernetes' own quantity grammar (resource.Quantity), as the CRDs' patterns spell it.
+QUANTITY = re.compile(
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
+# A DNS-1123 label: what a worker group's name becomes part of (pod names).
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+HEAD_PORTS = {"gcs-server": 6379, "dashboard": 8265, "client": 10001, "serve": 8000}
+FIRST_KUBERAY_WITH_AUTH_OPTIONS = "1.7.0"
+
+
+def _fail(field, expected, value):
+    raise AnsibleFilterError(f"{field}: expected {expected}, got {value!r}")
+
+
+def _quantity(field, value):
+    text = str(value).strip() if isinstance(value, (int, float, str)) and not isinstance(value, bool) else None
+    if not text or not QUANTITY.match(text) or text.startswith("-") or float(re.sub(r"[^0-9.].*$", "", text) or 0) <= 0:
+        _fail(field, "a positive Kubernetes quantity like 2, 500m, 4Gi or 512Mi", value)
+    return text
+
+
+def _count(field, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        _fail(field, "a whole number >= 0", value)
+    return value
+
+
+def _resources(field, spec, gpu=0):
+    quantities = {"cpu": _quantity(f"{field}.cpu", spec.get("cpu")), "memory": _quantity(f"{field}.memory", spec.get("memory"))}
+    if gpu:
+        quantities["nvidia.com/gpu"] = str(gpu)
+    return {"requests": dict(quantities), "limits": dict(quantities)}
+
+
+def _pod_template(container_name, image, resources, env, ports=None):
+    container = {"name": container_name, "image": image, "imagePullPolicy": "IfNotPresent", "resources": resources}
+    if env:
+        container["env"] = [{"name": name, "value": str(value)} for name, value in sorted(env.items())]
+    if ports:
+        container["ports"] = [{"name": name, "containerPort": port} for name, port in ports.items()]
+    return {"spec": {"containers": [container]}}
+
+
+def _worker_group(index, group, cluster):
+    field = f"raycluster_worker_groups[{index}]"
+    if not isinstance(group, dict):
+        _fail(field, "a mapping with name, replicas, cpu, memory", group)
+    name = group.get("name")
+    if not isinstance(name, str) or not DNS_LABEL.match(name):
+        _fail(f"{field}.name", "a lower-case name of letters, digits and '-' (a DNS label)", name)
+    replicas = _count(f"{field}.replicas", group.get("replicas", 1))
+    min_replicas = _count(f"{field}.min_replicas", group.get("min_replicas", replicas))
+    max_replicas = _count(f"{field}.max_replicas", group.get("max_replicas", max(replicas, min_replicas)))
+    if min_replicas > max_replicas:
+        _fail(f"{field}.min_replicas", f"<= max_replicas ({max_replicas})", min_replicas)
+    if not min_replicas <= replicas <= max_replicas:
+        _fail(f"{field}.replicas", f"between min_replicas ({min_replicas}) and max_replicas ({max_replicas})", replicas)
+    gpu = _count(f"{field}.gpu", group.get("gpu", 0))
+    image = group.get("image") or (cluster["gpu_image"] if gpu else cluster["image"])
+    return {
+        "groupName": name,
+        "replicas": replicas,
+        "minReplicas": min_replicas,
+        "maxReplicas": max_replicas,
+        "rayStartParams": {},
+        "template": _pod_template("ray-worker", image, _resources(field, group, gpu), cluster.get("env") or {}),
+    }
+
+
+def raycluster_manifest(cluster):
+    """The RayCluster for `cluster` (the raycluster_* variables), or one AnsibleFilterError naming the bad field."""
+    for key, variable in (("name", "raycluster_name"), ("namespace", "raycluster_namespace")):
+        if not isinstance(cluster.get(key), str) or not DNS_LABEL.match(cluster[key]):
+            _fail(variable, "a lower-case DNS label (letters, digits, '-')", cluster.get(key))
+    head = cluster.get("head")
+    if not isinstance(head, dict):
+        _fail("raycluster_head", "a mapping with cpu and memory", head)
+    groups = cluster.get("worker_groups") or []
+    if not isinstance(groups, list):
+        _fail("raycluster_worker_groups", "a list of worker groups", groups)
+    names = [group.get("name") for group in groups if isinstance(group, dict)]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        _fail("raycluster_worker_groups", "unique names", duplicates[0])
+    auth_mode = cluster.get("auth_mode", "disabled")
+    if auth_mode not in ("disabled", "token"):
+        _fail("raycluster_auth_mode", "disabled or token", auth_mode)
+
+    spec = {
+        "rayVersion": str(cluster["ray_version"]),
+        "enableInTreeAutoscaling": bool(cluster.get("autoscaling", False)),
+        "headGroupSpec": {
+            # Inside the pod network; the host reaches it only through the mapped port or a port-forward.
+            "rayStartParams": {"dashboard-host": "0.0.0.0"},
+            "template": _pod_template(
+                "ray-head", cluster["image"], _resources("raycluster_head", head), cluster.get("env") or {}, HEAD_PORTS
+            ),
+        },
+        "workerGroupSpecs": [_worker_group(index, group, cluster) for index, group in enumerate(groups)],
+    }
+    if auth_mode == "token" and LooseVersion(str(cluster["kuberay_version"])) >= LooseVersion(FIRST_KUBERAY_WITH_AUTH_OPTIONS):
+        spec["authOptions"] = {"mode": "token"}
+    return {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayCluster",
+        "metadata": {
+            "name": cluster["name"],
+            "namespace": cluster["namespace"],
+            "labels": {"app.kubernetes.io/managed-by": "raybook"},
+        },
+        "spec": spec,
+    }
+
+
+class FilterModule:
+    def filters(self):
+        return {"raycluster_manifest": raycluster_manifest}

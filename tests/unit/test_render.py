@@ -1,0 +1,154 @@
+"""playbooks/render.yml: the manifests each Kubernetes inventory would apply, validated against KubeRay's real CRD
+schemas (../shared/kuberay-crds, v1.2.2 and v1.7.0); and the RayCluster filter's one-line errors on bad input."""
+
+import pathlib
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.raybook.ray.plugins.filter.raycluster import raycluster_manifest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CRDS = ROOT.parent / "shared" / "kuberay-crds"
+KUBERAY_VERSIONS = ["v1.2.2", "v1.7.0"]
+
+
+def raycluster_schema(version):
+    crd = yaml.safe_load((CRDS / version / "ray.io_rayclusters.yaml").read_text())
+    (served,) = [entry for entry in crd["spec"]["versions"] if entry["name"] == "v1"]
+    return served["schema"]["openAPIV3Schema"]
+
+
+def render(tmp_path, inventory, *extra_vars):
+    out = tmp_path / "rendered"
+    command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook")]
+    result = subprocess.run(
+        [*command, "playbooks/render.yml", "-i", inventory, "-e", f"raybook_render_dir={out}", *extra_vars],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )
+    return result, out
+
+
+@pytest.fixture(scope="module")
+def schemas():
+    if not CRDS.is_dir():
+        pytest.skip(f"KubeRay CRDs not found at {CRDS}")
+    return {version: raycluster_schema(version) for version in KUBERAY_VERSIONS}
+
+
+RENDER_CASES = {
+    "kind": ("inventory/kind.yml", []),
+    "kubernetes-example-with-gpu-group": ("inventory/kubernetes.example.yml", []),
+    "guide-pair-1.2.2": ("inventory/kind.yml", ["-e", "kuberay_version=1.2.2", "-e", "ray_version=2.9.0"]),
+    "token-auth-1.7.0": ("inventory/kind.yml", ["-e", "raycluster_auth_mode=token"]),
+}
+
+
+@pytest.mark.parametrize("case", RENDER_CASES, ids=list(RENDER_CASES))
+def test_rendered_raycluster_validates_against_both_crds(tmp_path, schemas, case):
+    inventory, extra = RENDER_CASES[case]
+    result, out = render(tmp_path, inventory, *extra)
+    assert result.returncode == 0, result.stdout[-2000:]
+    manifest = yaml.safe_load((out / "raycluster.yaml").read_text())
+    for version, schema in schemas.items():
+        spec_fields = schema["properties"]["spec"]["properties"]
+        if "authOptions" in manifest["spec"] and "authOptions" not in spec_fields:
+            continue  # only rendered for KubeRay versions whose CRD has it
+        jsonschema.validate(manifest, schema, cls=jsonschema.Draft7Validator)
+    assert manifest["spec"]["rayVersion"] == manifest["spec"]["headGroupSpec"]["template"]["spec"]["containers"][0][
+        "image"
+    ].split(":")[1].removesuffix("-gpu")
+
+
+def test_kind_render_writes_every_file_and_maps_the_ports(tmp_path):
+    result, out = render(tmp_path, "inventory/kind.yml")
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert sorted(path.name for path in out.iterdir()) == [
+        "kind-config.yaml", "kuberay-operator-values.yaml", "raycluster-head-nodeport.yaml", "raycluster.yaml",
+    ]
+    kind_config = yaml.safe_load((out / "kind-config.yaml").read_text())
+    mappings = kind_config["nodes"][0]["extraPortMappings"]
+    assert {(m["hostPort"], m["containerPort"], m["listenAddress"]) for m in mappings} == {
+        (8265, 30265, "127.0.0.1"), (8000, 30800, "127.0.0.1"),
+    }
+    assert "@sha256:" in kind_config["nodes"][0]["image"]
+    service = yaml.safe_load((out / "raycluster-head-nodeport.yaml").read_text())
+    assert {p["nodePort"] for p in service["spec"]["ports"]} == {30265, 30800}
+    values = yaml.safe_load((out / "kuberay-operator-values.yaml").read_text())
+    assert values["image"] == {"repository": "quay.io/kuberay/operator", "tag": "v1.7.0"}
+
+
+def test_gpu_group_gets_gpu_limits_and_the_gpu_image(tmp_path):
+    result, out = render(tmp_path, "inventory/kubernetes.example.yml")
+    assert result.returncode == 0, result.stdout[-2000:]
+    manifest = yaml.safe_load((out / "raycluster.yaml").read_text())
+    gpu_group = next(group for group in manifest["spec"]["workerGroupSpecs"] if group["groupName"] == "gpu")
+    container = gpu_group["template"]["spec"]["containers"][0]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert container["image"].endswith("-gpu")
+    assert not (out / "kind-config.yaml").exists()
+
+
+def test_auth_options_only_where_the_crd_has_them(tmp_path):
+    result, out = render(tmp_path, "inventory/kind.yml", "-e", "raycluster_auth_mode=token", "-e", "kuberay_version=1.2.2")
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "authOptions" not in yaml.safe_load((out / "raycluster.yaml").read_text())["spec"]
+    result, out = render(tmp_path, "inventory/kind.yml", "-e", "raycluster_auth_mode=token")
+    assert yaml.safe_load((out / "raycluster.yaml").read_text())["spec"]["authOptions"] == {"mode": "token"}
+
+
+def cluster(**overrides):
+    base = {
+        "name": "raybook", "namespace": "ray", "ray_version": "2.60.0", "kuberay_version": "1.7.0",
+        "image": "rayproject/ray:2.60.0", "gpu_image": "rayproject/ray:2.60.0-gpu",
+        "head": {"cpu": 1, "memory": "2Gi"},
+        "worker_groups": [{"name": "cpu", "replicas": 1, "cpu": 1, "memory": "2Gi"}],
+    }
+    base.update(overrides)
+    return base
+
+
+def group(**fields):
+    return {"name": "cpu", "replicas": 1, "cpu": 1, "memory": "2Gi", **fields}
+
+
+BAD_CLUSTERS = {
+    "group without a name": (cluster(worker_groups=[{"replicas": 1, "cpu": 1, "memory": "2Gi"}]),
+                             "raycluster_worker_groups[0].name: expected a lower-case name"),
+    "negative replicas": (cluster(worker_groups=[group(replicas=-1)]),
+                          "raycluster_worker_groups[0].replicas: expected a whole number >= 0, got -1"),
+    "min above max": (cluster(worker_groups=[group(min_replicas=3, max_replicas=2, replicas=2)]),
+                      "raycluster_worker_groups[0].min_replicas: expected <= max_replicas (2), got 3"),
+    "replicas outside bounds": (cluster(worker_groups=[group(replicas=5, min_replicas=1, max_replicas=2)]),
+                                "raycluster_worker_groups[0].replicas: expected between min_replicas (1)"),
+    "memory Kubernetes rejects": (cluster(worker_groups=[group(memory="4GB")]),
+                                  "raycluster_worker_groups[0].memory: expected a positive Kubernetes quantity"),
+    "zero head memory": (cluster(head={"cpu": 1, "memory": "0"}), "raycluster_head.memory: expected a positive"),
+    "cpu as words": (cluster(head={"cpu": "two", "memory": "2Gi"}), "raycluster_head.cpu: expected a positive"),
+    "upper-case group name": (cluster(worker_groups=[group(name="GPU")]), "raycluster_worker_groups[0].name"),
+    "duplicate groups": (cluster(worker_groups=[group(), group()]), "raycluster_worker_groups: expected unique names"),
+    "bad cluster name": (cluster(name="Ray_Cluster"), "raycluster_name: expected a lower-case DNS label"),
+    "negative gpu": (cluster(worker_groups=[group(gpu=-1)]), "raycluster_worker_groups[0].gpu: expected a whole number"),
+    "unknown auth mode": (cluster(auth_mode="basic"), "raycluster_auth_mode: expected disabled or token"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CLUSTERS, ids=list(BAD_CLUSTERS))
+def test_bad_cluster_fails_with_one_line_naming_the_field(case):
+    spec, expected = BAD_CLUSTERS[case]
+    with pytest.raises(AnsibleFilterError) as error:
+        raycluster_manifest(spec)
+    message = str(error.value)
+    assert message.startswith(expected), message
+    assert "\n" not in message
+
+
+def test_bad_inventory_value_stops_render_before_writing_anything(tmp_path):
+    result, out = render(tmp_path, "inventory/kind.yml", "-e", '{"raycluster_worker_groups": [{"name": "cpu", "replicas": -2, "cpu": 1, "memory": "2Gi"}]}')
+    assert result.returncode != 0
+    assert "raycluster_worker_groups[0].replicas: expected a whole number >= 0, got -2" in result.stdout
+    assert not (out / "raycluster.yaml").exists()
