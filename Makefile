@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 INVENTORIES := $(wildcard inventory/*.yml) tests/inventory/head_worker/hosts.yml
 
-.PHONY: install demo down lint syntax-check unit integration molecule test clean
+.PHONY: install demo down lint syntax-check unit integration e2e molecule test clean
 
 $(VENV)/.installed: pyproject.toml requirements.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,10 +49,13 @@ unit: install  ## Unit tests (no Ray cluster needed)
 integration: install  ## Real playbooks against real Ray on this machine (stops any Ray running here)
 	$(BIN)/python -m pytest -q tests/integration
 
+e2e: install  ## The whole kind flow (needs root, Docker and a registry; skipped with the reason where missing)
+	$(BIN)/python -m pytest -q -rs tests/e2e
+
 molecule: install  ## Every molecule scenario (converge, idempotence, verify); systemd hosts in local containers
 	molecule/tooling/run-scenarios.sh
 
-test: lint syntax-check unit integration molecule  ## Everything CI runs
+test: lint syntax-check unit integration e2e molecule  ## Everything CI runs
 
 clean:  ## Remove the venv, results and caches
 	rm -rf $(VENV) results .ansible .pytest_cache tests/output
