@@ -26,7 +26,8 @@ demo: install  ## Start Ray here, run the workloads, leave the cluster up
 	$(BIN)/raybook report
 	@echo
 	@echo "Ray is up. Dashboard: http://127.0.0.1:8265 (on this machine; from elsewhere: ssh -L 8265:127.0.0.1:8265 HOST)"
-	@echo "Jobs: $(VENV)/bin/ray job list --address http://127.0.0.1:8265"
+	@echo "Jobs (Ray asks for the cluster's token, kept in .raybook/auth_token):"
+	@echo "  RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH=$(CURDIR)/.raybook/auth_token $(VENV)/bin/ray job list --address http://127.0.0.1:8265"
 	@echo "Status: $(VENV)/bin/raybook status   Stop everything: make down"
 
 down: install  ## Stop the Ray cluster

@@ -21,4 +21,14 @@ options:
     description: Verify the dashboard's TLS certificate for C(https) addresses.
     type: bool
     default: true
+  auth_token:
+    description:
+      - "The cluster's token, for a cluster started with token authentication (C(RAY_AUTH_MODE=token)); sent as
+        an C(Authorization: Bearer) header. Never logged."
+    type: str
+  auth_token_file:
+    description:
+      - A file on the module's host holding the token (as raybook's ray_node role writes it, mode 0600).
+        Used when O(auth_token) is not given.
+    type: path
 """

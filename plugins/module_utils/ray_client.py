@@ -37,7 +37,24 @@ def connection_argument_spec(timeout_default):
         address=dict(type="str", default=DEFAULT_ADDRESS),
         timeout=dict(type="float", default=timeout_default),
         validate_certs=dict(type="bool", default=True),
+        auth_token=dict(type="str", no_log=True),
+        auth_token_file=dict(type="path"),
     )
+
+
+def auth_headers(params):
+    """The Authorization header for a cluster with token authentication: from auth_token, else auth_token_file."""
+    token = params.get("auth_token")
+    path = params.get("auth_token_file")
+    if not token and path:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                token = handle.read().strip()
+        except OSError as exc:
+            raise RayClientError("auth_token_file: cannot read %s (%s)" % (path, exc.strerror or exc)) from None
+        if not token:
+            raise RayClientError("auth_token_file: %s is empty (expected the cluster's token)" % path)
+    return {"Authorization": "Bearer %s" % token} if token else {}
 
 
 class RayClientError(Exception):
@@ -80,6 +97,16 @@ def backoff_delays(first=BACKOFF_FIRST_S, cap=BACKOFF_MAX_S):
     while True:
         yield delay
         delay = min(delay * 2, cap)
+
+
+def connect(module):
+    """The dashboard the module's connection options name, with the token's header; fails the module on a bad token file."""
+    params = module.params
+    try:
+        headers = auth_headers(params)
+    except RayClientError as exc:
+        module.fail_json(msg=str(exc))
+    return RayDashboard(params["address"], params["timeout"], params["validate_certs"], headers=headers)
 
 
 class RayDashboard:
@@ -217,6 +244,10 @@ class RayDashboard:
 
 
 def _http_error_line(where, exc):
+    if exc.code == 401:
+        return "%s refused the request (HTTP 401): the cluster needs its token (auth_token or auth_token_file)" % where
+    if exc.code == 403:
+        return "%s refused the token (HTTP 403): it is not this cluster's (auth_token or auth_token_file)" % where
     try:
         body = exc.read().decode("utf-8", "replace").strip()
     except Exception:  # the body is only decoration for the message

@@ -96,7 +96,7 @@ resources_available:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
     RayClientError,
-    RayDashboard,
+    connect,
     available_resources,
     check_connection_options,
     connection_argument_spec,
@@ -136,7 +136,7 @@ def main():
     error = check_connection_options(module.params)
     if error:
         module.fail_json(msg=error)
-    dashboard = RayDashboard(module.params["address"], module.params["timeout"], module.params["validate_certs"])
+    dashboard = connect(module)
     try:
         facts = cluster_facts(dashboard)
     except RayClientError as exc:

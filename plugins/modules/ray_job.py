@@ -191,7 +191,7 @@ from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
     STOP_GRACE_S,
     TERMINAL_STATUSES,
     RayClientError,
-    RayDashboard,
+    connect,
     check_connection_options,
     check_working_dir,
     connection_argument_spec,
@@ -362,7 +362,7 @@ def main():
     error = check_job_options(module.params)
     if error:
         module.fail_json(msg=error)
-    dashboard = RayDashboard(module.params["address"], module.params["timeout"], module.params["validate_certs"])
+    dashboard = connect(module)
     try:
         result = JobTask(module, dashboard).run()
     except RayClientError as exc:

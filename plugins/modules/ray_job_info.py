@@ -100,7 +100,7 @@ jobs:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
     RayClientError,
-    RayDashboard,
+    connect,
     check_connection_options,
     connection_argument_spec,
     extract_result,
@@ -123,7 +123,7 @@ def main():
         error = "log_tail_lines: expected a number >= 0, got %s" % params["log_tail_lines"]
     if error:
         module.fail_json(msg=error)
-    dashboard = RayDashboard(params["address"], params["timeout"], params["validate_certs"])
+    dashboard = connect(module)
     try:
         if params["submission_id"]:
             found = dashboard.job(params["submission_id"])

@@ -126,7 +126,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
     RayClientError,
-    RayDashboard,
+    connect,
     check_connection_options,
     check_working_dir,
     connection_argument_spec,
@@ -294,7 +294,7 @@ def main():
     error = check_serve_options(module.params)
     if error:
         module.fail_json(msg=error)
-    dashboard = RayDashboard(module.params["address"], module.params["timeout"], module.params["validate_certs"])
+    dashboard = connect(module)
     task = ServeTask(module, dashboard)
     try:
         dashboard.version()  # reachability first: retried with backoff until the timeout

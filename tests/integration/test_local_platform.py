@@ -1,13 +1,16 @@
 """site.yml on the default inventory (one head on localhost), the Ray modules and the CLI, all for real."""
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DASHBOARD, GPU_LOCAL_INVENTORY, LOCAL_INVENTORY, VENV_BIN, run_module, run_playbook, total
+from tests.conftest import (
+    DASHBOARD, GPU_LOCAL_INVENTORY, LOCAL_INVENTORY, TOKEN_FILE, VENV_BIN, run_module, run_playbook, total,
+)
 
 
 @pytest.fixture(scope="module")
@@ -108,9 +111,11 @@ def test_gpu_yml_skips_a_host_without_a_gpu_and_changes_nothing(first_site_run):
     assert "Ray counts 0 GPU(s), as the hardware has" in messages
 
 
-def test_rays_own_cli_lists_the_workload_jobs(first_site_run):
+def test_rays_own_cli_lists_the_workload_jobs_with_the_token(first_site_run):
+    token_env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(TOKEN_FILE)}
     completed = subprocess.run(
-        [str(VENV_BIN / "ray"), "job", "list", "--address", DASHBOARD], capture_output=True, text=True, check=True
+        [str(VENV_BIN / "ray"), "job", "list", "--address", DASHBOARD], capture_output=True, text=True, check=True,
+        env=token_env,
     )
     for workload in ("smoke", "train", "infer", "serve"):
         assert "submission_id='raybook-site-%s'" % workload in completed.stdout

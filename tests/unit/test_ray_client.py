@@ -117,3 +117,21 @@ def test_version_mismatch_names_both_versions():
     assert ray_client.version_mismatch("2.60.0", "2.60.0") is None
     message = ray_client.version_mismatch("2.60.0", "2.9.0")
     assert "client has ray 2.60.0" in message and "cluster runs ray 2.9.0" in message
+
+
+def test_the_token_goes_into_a_bearer_header(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("s3cret\n")
+    assert ray_client.auth_headers({"auth_token": None, "auth_token_file": str(token_file)}) == {"Authorization": "Bearer s3cret"}
+    assert ray_client.auth_headers({"auth_token": "given", "auth_token_file": str(token_file)}) == {"Authorization": "Bearer given"}
+    assert ray_client.auth_headers({"auth_token": None, "auth_token_file": None}) == {}
+
+
+@pytest.mark.parametrize("content, expected", [(None, "auth_token_file: cannot read"), ("\n", "auth_token_file: ")])
+def test_a_missing_or_empty_token_file_is_named(tmp_path, content, expected):
+    token_file = tmp_path / "token"
+    if content is not None:
+        token_file.write_text(content)
+    with pytest.raises(ray_client.RayClientError) as error:
+        ray_client.auth_headers({"auth_token": None, "auth_token_file": str(token_file)})
+    assert str(error.value).startswith(expected) and str(token_file) in str(error.value)
