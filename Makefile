@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 INVENTORIES := $(wildcard inventory/*.yml) tests/inventory/head_worker/hosts.yml
 
-.PHONY: install demo down docs lint syntax-check unit integration e2e molecule test clean
+.PHONY: install demo down bench docs lint syntax-check unit integration e2e molecule test clean
 
 $(VENV)/.installed: pyproject.toml requirements.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ demo: install  ## Start Ray here, run the workloads, leave the cluster up
 
 down: install  ## Stop the Ray cluster
 	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/down.yml
+
+bench: install  ## Speed, side by side: site.yml vs by hand, a second run, ray_job vs the bare SDK (stops Ray here)
+	$(BIN)/python bench/run.py
 
 docs: install  ## Regenerate docs/reference/ (modules and role variables) with ansible-doc
 	$(BIN)/python docs/generate_reference.py

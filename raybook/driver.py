@@ -50,7 +50,9 @@ def failure_line(event_data):
     """One line for a failed or unreachable host: host, task and the first line of its message."""
     result = event_data.get("res") or {}
     message = str(result.get("msg") or result.get("stderr") or result.get("reason") or "failed").strip()
-    first = message.splitlines()[0] if message else "failed"
+    lines = message.splitlines() or ["failed"]
+    # Ansible's own argument validation says "Validation of arguments failed:" and names the field on the next line.
+    first = " ".join(lines[:2]) if lines[0].endswith(":") and len(lines) > 1 else lines[0]
     return dict(host=event_data.get("host"), task=event_data.get("task"), msg=first, detail=message)
 
 
