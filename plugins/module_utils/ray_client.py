@@ -228,9 +228,16 @@ class RayDashboard:
         except HTTPError as exc:
             raise RayClientError(_http_error_line(self.address + path, exc)) from None
 
+    def submit_job(self, body):
+        """Submit a job whose runtime_env needs no upload; returns its submission id."""
+        return (self._send("POST", "/api/jobs/", body) or {}).get("submission_id")
+
     def wait_for_terminal(self, submission_id, grace_s=0.0, poll_s=1.0):
-        """Poll the job until it ends; return its details, or None when the deadline (+ grace_s) passed first."""
+        """Poll the job until it ends; return its details, or None when the deadline (+ grace_s) passed first.
+
+        Polls fast at first (short jobs end within a second), then every poll_s."""
         deadline = self.deadline + grace_s
+        delays = backoff_delays(first=min(0.1, poll_s), cap=poll_s)
         while True:
             details = self.job(submission_id)
             if details is None:
@@ -240,7 +247,7 @@ class RayDashboard:
             left = deadline - self._clock()
             if left <= 0:
                 return None
-            self._sleep(min(poll_s, left))
+            self._sleep(min(next(delays), left))
 
 
 def _http_error_line(where, exc):
@@ -320,6 +327,12 @@ def available_resources(usage):
             continue
         available[names.get(name, name)] = pair[1] - pair[0]
     return dict(sorted(available.items()))
+
+
+def needs_upload(runtime_env):
+    """Whether Ray's SDK must upload local code first: a working_dir or py_modules entry that is a path, not a URI."""
+    paths = [runtime_env.get("working_dir")] + list(runtime_env.get("py_modules") or [])
+    return any(isinstance(path, str) and "://" not in path for path in paths if path)
 
 
 def version_mismatch(client_version, cluster_version):

@@ -1,23 +1,29 @@
 # -*- coding: utf-8 -*-
 # Copyright: raybook developers
 # Apache-2.0 (see LICENSE)
-"""Ray's own SDK, for what the dashboard's REST API cannot do alone: uploading local code to the cluster."""
+"""Ray's own SDK, for what the dashboard's REST API cannot do alone: uploading local code to the cluster.
+
+Ray is imported only when the SDK is needed (importing it takes about a second); the version check reads the
+installed package's metadata instead."""
 
 from __future__ import annotations
 
-import traceback
 from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version as installed_version
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.raybook.ray.plugins.module_utils.ray_client import RayClientError, version_mismatch
 
-try:
-    import ray
-    from ray.job_submission import JobSubmissionClient
-except ImportError:
-    RAY_IMPORT_ERROR = traceback.format_exc()
-else:
-    RAY_IMPORT_ERROR = None
+
+def check_client_version(dashboard):
+    """Fail when this host's Ray differs from the cluster's (when Ray is installed here at all)."""
+    try:
+        client_version = installed_version("ray")
+    except PackageNotFoundError:
+        return
+    mismatch = version_mismatch(client_version, dashboard.version()["ray_version"])
+    if mismatch:
+        raise RayClientError(mismatch)
 
 
 @contextmanager
@@ -27,8 +33,11 @@ def sdk_client(dashboard, validate_certs, action):
     The SDK raises bare RuntimeError/ValueError for rejected requests: they become one-line RayClientErrors
     that say what was being done (`action`) and where.
     """
-    if RAY_IMPORT_ERROR:
-        raise RayClientError(missing_required_lib("ray"))
+    try:
+        import ray
+        from ray.job_submission import JobSubmissionClient
+    except ImportError:
+        raise RayClientError(missing_required_lib("ray")) from None
     mismatch = version_mismatch(ray.__version__, dashboard.version()["ray_version"])
     if mismatch:
         raise RayClientError(mismatch)

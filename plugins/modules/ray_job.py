@@ -198,8 +198,9 @@ from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
     extract_result,
     job_summary,
     log_tail,
+    needs_upload,
 )
-from ansible_collections.raybook.ray.plugins.module_utils.ray_sdk import sdk_client
+from ansible_collections.raybook.ray.plugins.module_utils.ray_sdk import check_client_version, sdk_client
 
 
 def argument_spec():
@@ -310,17 +311,22 @@ class JobTask:
         if self.params["working_dir"]:
             runtime_env["working_dir"] = self.params["working_dir"]
         metadata = {str(key): str(value) for key, value in (self.params["metadata"] or {}).items()}
+        job = dict(
+            entrypoint=self.params["entrypoint"],
+            submission_id=self.id,
+            runtime_env=runtime_env or None,
+            metadata=metadata or None,
+            entrypoint_num_cpus=self.params["entrypoint_num_cpus"],
+            entrypoint_num_gpus=self.params["entrypoint_num_gpus"],
+            entrypoint_memory=self.params["entrypoint_memory"],
+            entrypoint_resources=self.params["entrypoint_resources"],
+        )
+        if not needs_upload(runtime_env):
+            # Nothing to upload: the Jobs API takes the job directly, without loading Ray's SDK (about a second).
+            check_client_version(self.dashboard)
+            return self.dashboard.submit_job({key: value for key, value in job.items() if value is not None})
         with sdk_client(self.dashboard, self.params["validate_certs"], "submitting to") as client:
-            return client.submit_job(
-                entrypoint=self.params["entrypoint"],
-                submission_id=self.id,
-                runtime_env=runtime_env or None,
-                metadata=metadata or None,
-                entrypoint_num_cpus=self.params["entrypoint_num_cpus"],
-                entrypoint_num_gpus=self.params["entrypoint_num_gpus"],
-                entrypoint_memory=self.params["entrypoint_memory"],
-                entrypoint_resources=self.params["entrypoint_resources"],
-            )
+            return client.submit_job(**job)
 
     def wait(self, details):
         if details.get("status") in TERMINAL_STATUSES:

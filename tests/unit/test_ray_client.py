@@ -135,3 +135,14 @@ def test_a_missing_or_empty_token_file_is_named(tmp_path, content, expected):
     with pytest.raises(ray_client.RayClientError) as error:
         ray_client.auth_headers({"auth_token": None, "auth_token_file": str(token_file)})
     assert str(error.value).startswith(expected) and str(token_file) in str(error.value)
+
+
+@pytest.mark.parametrize("runtime_env, upload", [
+    ({}, False),
+    ({"working_dir": "gcs://_ray_pkg_abc.zip"}, False),
+    ({"working_dir": "/srv/train"}, True),
+    ({"py_modules": ["s3://bucket/lib.zip", "./lib"]}, True),
+    ({"pip": ["torch"], "env_vars": {"A": "1"}}, False),
+])
+def test_only_local_code_needs_the_sdks_upload(runtime_env, upload):
+    assert ray_client.needs_upload(runtime_env) is upload
