@@ -14,13 +14,16 @@ description:
     group needs a C(name), replica counts are whole numbers C(>= 0) with C(min_replicas <= replicas <= max_replicas),
     CPU and memory are Kubernetes quantities, C(gpu) adds C(nvidia.com/gpu) limits.
   - Each problem fails with one line naming the variable and the field, before anything is applied.
-  - C(authOptions) (token authentication) is set only for KubeRay versions whose CRD has it (1.7.0 and later).
+  - Token authentication (C(auth_mode=token), Ray 2.52.0 and later) reads the token from the Secret C(auth_secret)
+    (key C(auth_token)): through the CRD's C(authOptions) where KubeRay has them (1.7.0 and later), else through
+    C(RAY_AUTH_MODE) and C(RAY_AUTH_TOKEN) on every Ray container.
 options:
   _input:
     description: >-
       The cluster: C(name), C(namespace), C(ray_version), C(kuberay_version), C(image), C(gpu_image), C(head)
       (C(cpu), C(memory)), C(worker_groups) (list of C(name), C(replicas), C(min_replicas), C(max_replicas),
-      C(cpu), C(memory), C(gpu), C(image)), C(autoscaling), C(env), C(auth_mode) (C(disabled) or C(token)).
+      C(cpu), C(memory), C(gpu), C(image)), C(autoscaling), C(env), C(auth_mode) (C(disabled) or C(token)),
+      C(auth_secret).
     type: dict
     required: true
 """
@@ -54,6 +57,8 @@ QUANTITY = re.compile(
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 HEAD_PORTS = {"gcs-server": 6379, "dashboard": 8265, "client": 10001, "serve": 8000}
 FIRST_KUBERAY_WITH_AUTH_OPTIONS = "1.7.0"
+FIRST_RAY_WITH_TOKEN_AUTH = "2.52.0"
+AUTH_TOKEN_KEY = "auth_token"
 
 
 def _fail(field, expected, value):
@@ -83,7 +88,10 @@ def _resources(field, spec, gpu=0):
 def _pod_template(container_name, image, resources, env, ports=None):
     container = {"name": container_name, "image": image, "imagePullPolicy": "IfNotPresent", "resources": resources}
     if env:
-        container["env"] = [{"name": name, "value": str(value)} for name, value in sorted(env.items())]
+        container["env"] = [
+            {"name": name, "valueFrom": value} if isinstance(value, dict) else {"name": name, "value": str(value)}
+            for name, value in sorted(env.items())
+        ]
     if ports:
         container["ports"] = [{"name": name, "containerPort": port} for name, port in ports.items()]
     return {"spec": {"containers": [container]}}
@@ -133,6 +141,19 @@ def raycluster_manifest(cluster):
     auth_mode = cluster.get("auth_mode", "disabled")
     if auth_mode not in ("disabled", "token"):
         _fail("raycluster_auth_mode", "disabled or token", auth_mode)
+    auth_options = None
+    if auth_mode == "token":
+        if LooseVersion(str(cluster["ray_version"])) < LooseVersion(FIRST_RAY_WITH_TOKEN_AUTH):
+            _fail("raycluster_auth_mode", "disabled with ray_version below %s (no token authentication)"
+                  % FIRST_RAY_WITH_TOKEN_AUTH, auth_mode)
+        secret = cluster.get("auth_secret")
+        if not isinstance(secret, str) or not DNS_LABEL.match(secret):
+            _fail("raycluster_auth_secret", "the name of the Secret holding the token", secret)
+        if LooseVersion(str(cluster["kuberay_version"])) >= LooseVersion(FIRST_KUBERAY_WITH_AUTH_OPTIONS):
+            auth_options = {"mode": "token", "secretName": secret}
+        else:  # KubeRay without authOptions: Ray reads the same Secret through its environment
+            cluster = dict(cluster, env={**(cluster.get("env") or {}), "RAY_AUTH_MODE": "token",
+                                         "RAY_AUTH_TOKEN": {"secretKeyRef": {"name": secret, "key": AUTH_TOKEN_KEY}}})
 
     spec = {
         "rayVersion": str(cluster["ray_version"]),
@@ -146,8 +167,8 @@ def raycluster_manifest(cluster):
         },
         "workerGroupSpecs": [_worker_group(index, group, cluster) for index, group in enumerate(groups)],
     }
-    if auth_mode == "token" and LooseVersion(str(cluster["kuberay_version"])) >= LooseVersion(FIRST_KUBERAY_WITH_AUTH_OPTIONS):
-        spec["authOptions"] = {"mode": "token"}
+    if auth_options:
+        spec["authOptions"] = auth_options
     return {
         "apiVersion": "ray.io/v1",
         "kind": "RayCluster",

@@ -3,6 +3,7 @@ tests/kube_api.py): no API server or KubeRay operator can run on the test machin
 the API and the test plays the operator (marking RayClusters ready, or leaving a pod Pending). kmock 0.8 cannot
 parse requests for the namespaces resource itself, so the role's namespace creation is switched off here."""
 
+import base64
 import json
 import pathlib
 import subprocess
@@ -10,6 +11,7 @@ import sys
 
 import pytest
 
+from tests.conftest import TOKEN_FILE
 from tests.kube_api import KubernetesApiServer
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -43,8 +45,11 @@ def test_apply_waits_for_ready_then_changes_nothing_then_deletes(kube):
     kube.operator_ready = True
     rc, message, changed = run(kube.kubeconfig)
     assert rc == 0, message
-    assert changed == 1
+    assert changed == 2  # the token's Secret and the RayCluster
     (cluster,) = kube.objects("rayclusters")
+    (secret,) = kube.objects("secrets")
+    assert base64.b64decode(secret["data"]["auth_token"]).decode() == TOKEN_FILE.read_text().strip()
+    assert cluster["spec"]["authOptions"] == {"mode": "token", "secretName": secret["metadata"]["name"]}
     assert cluster["spec"]["rayVersion"] == "2.60.0"
     assert cluster["spec"]["workerGroupSpecs"][0]["groupName"] == "cpu"
 
@@ -53,8 +58,8 @@ def test_apply_waits_for_ready_then_changes_nothing_then_deletes(kube):
 
     rc, message, changed = run(kube.kubeconfig, "-e", "raycluster_state=absent")
     assert rc == 0, message
-    assert changed == 1
-    assert kube.objects("rayclusters") == []
+    assert changed == 2
+    assert kube.objects("rayclusters") == [] and kube.objects("secrets") == []
 
 
 def test_timeout_names_each_pending_pod_and_why(kube):

@@ -44,7 +44,8 @@ RENDER_CASES = {
     "kind": ("inventory/kind.yml", []),
     "kubernetes-example-with-gpu-group": ("inventory/kubernetes.example.yml", []),
     "guide-pair-1.2.2": ("inventory/kind.yml", ["-e", "kuberay_version=1.2.2", "-e", "ray_version=2.9.0"]),
-    "token-auth-1.7.0": ("inventory/kind.yml", ["-e", "raycluster_auth_mode=token"]),
+    "token-auth-through-the-environment-on-1.2.2": ("inventory/kind.yml", ["-e", "kuberay_version=1.2.2"]),
+    "auth-disabled": ("inventory/kind.yml", ["-e", "raycluster_auth_mode=disabled"]),
 }
 
 
@@ -93,12 +94,31 @@ def test_gpu_group_gets_gpu_limits_and_the_gpu_image(tmp_path):
     assert not (out / "kind-config.yaml").exists()
 
 
-def test_auth_options_only_where_the_crd_has_them(tmp_path):
-    result, out = render(tmp_path, "inventory/kind.yml", "-e", "raycluster_auth_mode=token", "-e", "kuberay_version=1.2.2")
+def containers(manifest):
+    groups = [manifest["spec"]["headGroupSpec"], *manifest["spec"]["workerGroupSpecs"]]
+    return [container for group in groups for container in group["template"]["spec"]["containers"]]
+
+
+def test_token_auth_by_default_through_auth_options_or_the_environment(tmp_path):
+    secret = {"name": "raybook-raybook-auth", "key": "auth_token"}
+    result, out = render(tmp_path, "inventory/kind.yml")
     assert result.returncode == 0, result.stdout[-2000:]
-    assert "authOptions" not in yaml.safe_load((out / "raycluster.yaml").read_text())["spec"]
-    result, out = render(tmp_path, "inventory/kind.yml", "-e", "raycluster_auth_mode=token")
-    assert yaml.safe_load((out / "raycluster.yaml").read_text())["spec"]["authOptions"] == {"mode": "token"}
+    manifest = yaml.safe_load((out / "raycluster.yaml").read_text())
+    assert manifest["spec"]["authOptions"] == {"mode": "token", "secretName": secret["name"]}
+    result, out = render(tmp_path, "inventory/kind.yml", "-e", "kuberay_version=1.2.2")
+    manifest = yaml.safe_load((out / "raycluster.yaml").read_text())
+    assert "authOptions" not in manifest["spec"]
+    for container in containers(manifest):
+        assert {"name": "RAY_AUTH_MODE", "value": "token"} in container["env"]
+        assert {"name": "RAY_AUTH_TOKEN", "valueFrom": {"secretKeyRef": secret}} in container["env"]
+    assert not list(out.glob("*secret*")), "the token never goes into a rendered file"
+
+
+def test_the_guides_ray_2_9_has_no_token_auth(tmp_path):
+    result, out = render(tmp_path, "inventory/kind.yml", "-e", "kuberay_version=1.2.2", "-e", "ray_version=2.9.0")
+    assert result.returncode == 0, result.stdout[-2000:]
+    manifest = yaml.safe_load((out / "raycluster.yaml").read_text())
+    assert "authOptions" not in manifest["spec"] and all("env" not in c for c in containers(manifest))
 
 
 def cluster(**overrides):
@@ -134,6 +154,8 @@ BAD_CLUSTERS = {
     "bad cluster name": (cluster(name="Ray_Cluster"), "raycluster_name: expected a lower-case DNS label"),
     "negative gpu": (cluster(worker_groups=[group(gpu=-1)]), "raycluster_worker_groups[0].gpu: expected a whole number"),
     "unknown auth mode": (cluster(auth_mode="basic"), "raycluster_auth_mode: expected disabled or token"),
+    "token on a Ray without it": (cluster(auth_mode="token", auth_secret="s", ray_version="2.9.0"),
+                                  "raycluster_auth_mode: expected disabled with ray_version below 2.52.0"),
 }
 
 
