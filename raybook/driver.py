@@ -56,6 +56,17 @@ def failure_line(event_data):
     return dict(host=event_data.get("host"), task=event_data.get("task"), msg=first, detail=message)
 
 
+def unrescued(failures, hosts):
+    """The failures that stopped a host. A block's rescue turns earlier failures into recovered errors, which the
+    play's counts leave out: each host keeps only as many of its last failures as its failed + unreachable count."""
+    kept = []
+    for host in dict.fromkeys(failure["host"] for failure in failures):
+        mine = [failure for failure in failures if failure["host"] == host]
+        count = hosts[host]["failed"] + hosts[host]["unreachable"] if host in hosts else len(mine)
+        kept += mine[len(mine) - count:] if count else []
+    return kept
+
+
 class Collector:
     """The event handler: feeds the progress display and keeps failures and module results."""
 
@@ -75,7 +86,6 @@ class Collector:
         elif kind in FAILURE_EVENTS and not data.get("ignore_errors"):
             failure = self.item_failures.pop((data.get("host"), data.get("task")), None) or failure_line(data)
             self.outcome.failures.append(failure)
-            self.progress.failure(failure)
         elif kind == "runner_on_ok":
             self.outcome.results.append(dict(host=data.get("host"), task=data.get("task"), res=data.get("res") or {}))
         return True
@@ -107,10 +117,13 @@ def run(name, inventory, progress, **runner_args):
         )
         outcome.status, outcome.rc = result.status, result.rc
         outcome.hosts = host_counts(result.stats)
+        outcome.failures = unrescued(outcome.failures, outcome.hosts)
         if not outcome.ok and not outcome.failures:
             # ansible-playbook stopped before any task (a syntax error, a bad inventory): its own words.
             text = result.stdout.read().strip().splitlines()
             outcome.failures.append(dict(host=None, task=None, msg=text[-1] if text else result.status, detail="\n".join(text)))
+    for failure in outcome.failures:
+        progress.failure(failure)
     progress.done()
     return outcome
 

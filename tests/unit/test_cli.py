@@ -117,3 +117,14 @@ def test_report_draws_the_plots_its_results_call_for(tmp_path):
     assert sorted(re.findall(r"<img src='([^']+)'", page)) == ["ask-latency.png", "fit-loss.png", "score-throughput.png"]
     assert "Ray job x FAILED: boom" in page and "log lines" not in page
     assert "No result: the workload failed." in page
+
+
+def test_failures_a_rescue_recovered_from_are_not_reported():
+    wrapped = dict(host="h1", task="parse", msg="Task failed: Finalization of task args ... failed: x: bad", detail="")
+    clean = dict(host="h1", task="say why", msg="x: bad", detail="")
+    gone = dict(host="h2", task="ping", msg="unreachable", detail="")
+    hosts = {"h1": dict(ok=3, changed=0, failed=1, unreachable=0, skipped=0),
+             "h2": dict(ok=0, changed=0, failed=0, unreachable=1, skipped=0)}
+    assert driver.unrescued([wrapped, clean, gone], hosts) == [clean, gone]
+    recovered = dict(hosts, h1=dict(hosts["h1"], failed=0))
+    assert driver.unrescued([wrapped, gone], recovered) == [gone]
