@@ -43,9 +43,10 @@ def kube(tmp_path):
 
 def test_apply_waits_for_ready_then_changes_nothing_then_deletes(kube):
     kube.operator_ready = True
+    token_made_now = 0 if TOKEN_FILE.exists() else 2  # the controller's token folder and file, on a fresh clone
     rc, message, changed = run(kube.kubeconfig)
     assert rc == 0, message
-    assert changed == 2  # the token's Secret and the RayCluster
+    assert changed == 2 + token_made_now  # the token's Secret and the RayCluster
     (cluster,) = kube.objects("rayclusters")
     (secret,) = kube.objects("secrets")
     assert base64.b64decode(secret["data"]["auth_token"]).decode() == TOKEN_FILE.read_text().strip()
