@@ -24,6 +24,7 @@ MODULE_CASES = {
     "ray_job: unknown state": ("ray_job", {"entrypoint": "true", "state": "paused"}, "value of state must be one of"),
     "ray_job: unreadable token file": ("ray_job", {"entrypoint": "true", "auth_token_file": "/no/such/token"}, "auth_token_file: cannot read /no/such/token"),
     "ray_job_info: negative log tail": ("ray_job_info", {"log_tail_lines": -5}, "log_tail_lines: expected a number >= 0"),
+    "ray_job: dashboard down (retried, then named)": ("ray_job", {"entrypoint": "true", "address": "http://127.0.0.1:9", "timeout": 3}, "Ray dashboard at http://127.0.0.1:9 unreachable after 3s"),
     "ray_cluster_info: unreachable address": ("ray_cluster_info", {"address": "http://127.0.0.1:9", "timeout": 0}, "Ray dashboard at http://127.0.0.1:9 unreachable"),
     "ray_serve: missing import_path": ("ray_serve", {"name": "app"}, "import_path"),
 }
