@@ -12,7 +12,7 @@ from tests.conftest import (
     stop_ray,
 )
 
-TRAIN_TIMEOUT_S = 90
+TRAIN_TIMEOUT_S = 60
 # What ray_job may take beyond its timeout: stopping the job, and Ansible's own start-up.
 STOP_ALLOWANCE_S = 45
 
@@ -49,7 +49,8 @@ def test_losing_a_worker_during_training_ends_the_job_within_its_timeout():
     elapsed = time.monotonic() - started
     killer.join()
     assert elapsed < TRAIN_TIMEOUT_S + STOP_ALLOWANCE_S
-    # Ray Train either finishes on what is left, or the job ends (failed, or stopped at its timeout) saying why.
+    # Ray Train either finishes on what is left, or the job ends (failed, or stopped at its timeout) saying why. Here,
+    # measured: the trainer waits for a second worker slot that never comes back, and the job is stopped at its timeout.
     assert result["status"] in ("SUCCEEDED", "FAILED", "STOPPED"), result
     if rc != 0:
         assert "\n" not in result["msg"] and result["msg"], result["msg"]
