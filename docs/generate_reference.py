@@ -28,7 +28,8 @@ def plain(text):
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def options_table(options, prefix=""):
+def option_rows(options, prefix=""):
+    """One table row per option, suboptions after their parent as parent.child."""
     rows = []
     for name, spec in sorted((options or {}).items()):
         kind = spec.get("type", "str")
@@ -43,8 +44,12 @@ def options_table(options, prefix=""):
             extra.append(f"default `{json.dumps(spec['default'])}`")
         cell = plain(spec.get("description")) + (f" ({'; '.join(extra)})" if extra else "")
         rows.append(f"| `{prefix}{name}` | {kind} | {cell} |")
-        rows.extend(options_table(spec.get("suboptions") or spec.get("options"), f"{prefix}{name}.")[2:])
-    return ["| option | type | description |", "| --- | --- | --- |", *rows] if rows or not prefix else rows
+        rows.extend(option_rows(spec.get("suboptions") or spec.get("options"), f"{prefix}{name}."))
+    return rows
+
+
+def options_table(options):
+    return ["| option | type | description |", "| --- | --- | --- |", *option_rows(options)]
 
 
 def modules_page():

@@ -34,13 +34,10 @@ def sdk_client(dashboard, validate_certs, action):
     that say what was being done (`action`) and where.
     """
     try:
-        import ray
         from ray.job_submission import JobSubmissionClient
     except ImportError:
         raise RayClientError(missing_required_lib("ray")) from None
-    mismatch = version_mismatch(ray.__version__, dashboard.version()["ray_version"])
-    if mismatch:
-        raise RayClientError(mismatch)
+    check_client_version(dashboard)
     try:
         yield JobSubmissionClient(dashboard.address, headers=dashboard.headers, verify=validate_certs)
     except RayClientError:
