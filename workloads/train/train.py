@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -9,8 +10,9 @@ from pathlib import Path
 import ray
 import ray.train
 import torch
+import torch.distributed as dist
 from ray.train import Checkpoint, FailureConfig, RunConfig, ScalingConfig
-from ray.train.torch import TorchTrainer, prepare_data_loader, prepare_model
+from ray.train.torch import TorchTrainer, get_device, prepare_data_loader, prepare_model
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -18,10 +20,28 @@ import raybook_model
 
 RESULT_MARKER = "RAYBOOK_RESULT "
 HISTORY_FILE = "history.json"
+PLACEMENT_FILE = "workers.json"
+
+
+def worker_placement():
+    """Where each training worker runs (rank, node, device), gathered from every worker onto each of them."""
+    context = ray.train.get_context()
+    mine = {
+        "rank": context.get_world_rank(),
+        "node_ip": ray.util.get_node_ip_address(),
+        "hostname": socket.gethostname(),
+        "device": str(get_device()),
+    }
+    if context.get_world_size() == 1:
+        return [mine]
+    everyone = [None] * context.get_world_size()
+    dist.all_gather_object(everyone, mine)
+    return sorted(everyone, key=lambda worker: worker["rank"])
 
 
 def train_loop(config):
     """Runs on every training worker; rank 0's report carries the checkpoint."""
+    placement = worker_placement()
     features, labels = raybook_model.spirals(config["samples"], seed=config["seed"])
     loader = prepare_data_loader(
         DataLoader(TensorDataset(torch.from_numpy(features), torch.from_numpy(labels)), batch_size=config["batch_size"], shuffle=True)
@@ -57,6 +77,7 @@ def train_loop(config):
                 unwrapped = model.module if hasattr(model, "module") else model
                 torch.save(unwrapped.state_dict(), Path(directory) / raybook_model.MODEL_FILE)
                 (Path(directory) / HISTORY_FILE).write_text(json.dumps(history))
+                (Path(directory) / PLACEMENT_FILE).write_text(json.dumps(placement))
                 ray.train.report(metrics, checkpoint=Checkpoint.from_directory(directory))
             else:
                 ray.train.report(metrics)
@@ -71,6 +92,8 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cpus-per-worker", type=float, default=0.5)
     parser.add_argument("--max-failures", type=int, default=2)
+    # SPREAD puts the workers on different nodes where it can: data parallelism across the cluster's hosts.
+    parser.add_argument("--placement-strategy", default="SPREAD", choices=["SPREAD", "PACK", "STRICT_SPREAD", "STRICT_PACK"])
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
@@ -84,7 +107,10 @@ def main():
             "epochs": args.epochs, "samples": args.samples, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
         },
         scaling_config=ScalingConfig(
-            num_workers=args.workers, use_gpu=use_gpu, resources_per_worker=None if use_gpu else {"CPU": args.cpus_per_worker}
+            num_workers=args.workers,
+            use_gpu=use_gpu,
+            resources_per_worker=None if use_gpu else {"CPU": args.cpus_per_worker},
+            placement_strategy=args.placement_strategy,
         ),
         run_config=RunConfig(
             name="raybook-train-%d" % time.time_ns(),
@@ -96,6 +122,7 @@ def main():
     result = trainer.fit()
     with result.checkpoint.as_directory() as directory:
         history = json.loads((Path(directory) / HISTORY_FILE).read_text())
+        placement = json.loads((Path(directory) / PLACEMENT_FILE).read_text())
     raybook_model.save_latest(result.checkpoint.path)
     summary = {
         "epochs": len(history),
@@ -104,6 +131,8 @@ def main():
         "final_loss": history[-1]["loss"],
         "final_accuracy": history[-1]["accuracy"],
         "workers": args.workers,
+        # The last attempt's workers: after a lost node, where the restarted ones ran.
+        "worker_placement": placement,
         "use_gpu": use_gpu,
         "dataset_rows": args.samples,
         "checkpoint": result.checkpoint.path,
