@@ -67,6 +67,8 @@ nvidia_smi:
            "driver_version": "550.90.07", "uuid": "GPU-…", "pci_address": "0000:17:00.0"}]}
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.raybook.ray.plugins.module_utils.nvidia import (
     NVIDIA_SMI_QUERY,
@@ -77,7 +79,8 @@ from ansible_collections.raybook.ray.plugins.module_utils.nvidia import (
 
 
 def query_nvidia_smi(module):
-    command = module.get_bin_path(module.params["nvidia_smi"]) if "/" not in module.params["nvidia_smi"] else module.params["nvidia_smi"]
+    name = module.params["nvidia_smi"]
+    command = module.get_bin_path(name) if "/" not in name else name if os.path.exists(name) else None
     if not command:
         return dict(available=False, error="nvidia-smi not installed", gpus=[])
     rc, out, err = module.run_command([command, "--query-gpu=" + NVIDIA_SMI_QUERY, "--format=csv,noheader,nounits"])
