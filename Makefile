@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 INVENTORIES := $(wildcard inventory/*.yml) tests/inventory/head_worker/hosts.yml
 
-.PHONY: install demo down bench docs lint syntax-check unit integration e2e molecule test clean
+.PHONY: install demo down bench docs lint syntax-check unit integration e2e molecule fleet test clean
 
 $(VENV)/.installed: pyproject.toml requirements.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,7 +62,10 @@ e2e: install  ## The whole kind flow (needs root, Docker and a registry; skipped
 molecule: install  ## Every molecule scenario (converge, idempotence, verify); systemd hosts in local containers
 	molecule/tooling/run-scenarios.sh
 
-test: lint syntax-check unit integration e2e molecule  ## Everything CI runs
+fleet: install  ## site.yml over a fleet of fresh hosts reached over SSH (head, 2 workers, an outsider), faults and down
+	$(BIN)/python -m pytest -q -s -rs tests/fleet
+
+test: lint syntax-check unit integration e2e molecule fleet  ## Everything CI runs
 
 clean:  ## Remove the venv, results and caches
 	rm -rf $(VENV) results .ansible .pytest_cache tests/output
