@@ -86,6 +86,13 @@ HEADLINES = (
 )
 
 
+def where_it_ran(result):
+    """Each worker's, actor's or replica's device and node, from train's worker_placement or infer's and serve's
+    devices: 'cpu on 10.0.0.21, cuda:0 on 10.0.0.22'."""
+    places = result.get("worker_placement") or result.get("devices") or []
+    return ", ".join("%s on %s" % (place.get("device"), place.get("node_ip")) for place in places if isinstance(place, dict))
+
+
 def _cell(value):
     return "-" if value is None or value == "" else html.escape(str(value))
 
@@ -116,6 +123,8 @@ def workload_section(workload, out_dir):
         parts.append("<p>No result: the workload %s.</p>" % _cell((workload.get("status") or "ERROR").lower()))
         return "".join(parts)
     shown = [(key, result[key]) for key in HEADLINES if key in result]
+    if where_it_ran(result):
+        shown.append(("ran on", where_it_ran(result)))
     if shown:
         parts.append("<dl>%s</dl>" % "".join("<dt>%s</dt><dd>%s</dd>" % (_cell(k), _cell(v)) for k, v in shown))
     for field, plot in PLOTS:

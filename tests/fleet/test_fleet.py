@@ -182,8 +182,10 @@ def test_a_worker_host_stopped_mid_train_is_survived(bed, inventory, site):
     """train's FailureConfig restarts its workers from the last checkpoint on the hosts that are left."""
     before = set(bed.shared_host_dir.glob("raybook-train-*"))
     outcome = {}
+    fault_results = bed.results_dir.parent / "fault-results"  # keeps results/latest on the main run
     job = threading.Thread(target=lambda: outcome.update(run=run_playbook(
-        "playbooks/workloads.yml", inventory=inventory, raybook_run_id="fault", raybook_workloads=["train"])))
+        "playbooks/workloads.yml", inventory=inventory, raybook_run_id="fault", raybook_workloads=["train"],
+        raybook_results_dir=str(fault_results))))
     job.start()
     deadline = time.monotonic() + 300
     while not any(run.glob("checkpoint_*") for run in set(bed.shared_host_dir.glob("raybook-train-*")) - before):
@@ -193,7 +195,7 @@ def test_a_worker_host_stopped_mid_train_is_survived(bed, inventory, site):
     job.join(timeout=900)
     run = outcome["run"]
     if run.ok:
-        placement = json.loads((bed.results_dir / "fault" / "train" / "result.json").read_text())["worker_placement"]
+        placement = json.loads((fault_results / "fault" / "train" / "result.json").read_text())["worker_placement"]
         assert {worker["node_ip"] for worker in placement} == {bed.hosts["worker1"]}
     else:  # the other documented ending: within the job's timeout, naming the lost node
         assert bed.hosts["worker2"] in run.failures[0]["detail"], run.failures
@@ -217,7 +219,8 @@ def test_down_leaves_nothing_raybook_made_and_a_second_down_changes_nothing(bed,
     down = run_playbook("playbooks/down.yml", inventory=inventory)
     assert down.ok, down.failures
     for host in RAY_HOSTS:
-        assert bed.sh(host, "pgrep -f 'raylet|gcs_server|ray start'", check=False).stdout == "", host
+        # The brackets keep the shell running the search from matching itself.
+        assert bed.sh(host, "ps -eo pid,args | grep -E '[r]aylet|[g]cs_server|[r]ay start|[r]ay::'", check=False).stdout == "", host
         assert bed.sh(host, "ls /etc/systemd/system | grep raybook", check=False).stdout == "", host
         assert "raybook_ray" not in bed.sh(host, "nft list tables").stdout, host
         assert bed.sh(host, "ls /etc/raybook/ray-auth-token /etc/nftables.d/raybook-ray.nft", check=False).returncode != 0, host

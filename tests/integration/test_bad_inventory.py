@@ -26,3 +26,13 @@ def test_a_bad_workload_yml_fails_before_anything_is_submitted_naming_file_and_f
     [failure] = outcome.failures
     assert failure["msg"].endswith("bad/workload.yml: timeout: expected a number of seconds > 0, got -3")
     assert "\n" not in failure["msg"]
+
+
+def test_workloads_before_any_cluster_say_to_start_one_first(tmp_path):
+    """No Ray runs here (this module's fixture stops it) and the controller has no token yet."""
+    outcome = run_playbook("playbooks/workloads.yml", raybook_auth_token_file=str(tmp_path / "auth_token"),
+                           raybook_results_dir=str(tmp_path / "results"))
+    assert not outcome.ok
+    assert [f["msg"] for f in outcome.failures] == [
+        "no Ray cluster at http://127.0.0.1:8265: run playbooks/cluster.yml (or site.yml) first"
+    ]

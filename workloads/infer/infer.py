@@ -7,22 +7,27 @@ import time
 import numpy as np
 import ray
 
+import raybook_devices
 import raybook_model
 
 RESULT_MARKER = "RAYBOOK_RESULT "
 
 
 class Classifier:
-    """One per actor: loads the newest trained model once, then classifies batches."""
+    """One per actor: loads the newest trained model once onto the actor's GPU (if Ray gave it one), then classifies
+    batches there; each row says where it was classified."""
 
-    def __init__(self, use_gpu):
+    def __init__(self):
         self.model, self.source = raybook_model.load_latest_model()
-        self.device = "cuda" if use_gpu else "cpu"
-        self.model.to(self.device)
+        self.model.to("cuda" if ray.get_gpu_ids() else "cpu")
+        self.device = str(raybook_model.model_device(self.model))
+        self.node_ip = ray.util.get_node_ip_address()
 
     def __call__(self, batch):
         features = np.stack([batch["x"], batch["y"]], axis=1)
         batch["prediction"] = raybook_model.predict(self.model, features)
+        batch["device"] = np.full(len(features), self.device)
+        batch["node_ip"] = np.full(len(features), self.node_ip)
         return batch
 
 
@@ -37,7 +42,7 @@ def main():
 
     ray.init()
     ray.data.DataContext.get_current().enable_progress_bars = False
-    use_gpu = ray.cluster_resources().get("GPU", 0) >= 1
+    plan = raybook_devices.inference_plan(ray.cluster_resources(), actors=args.actors, cpus_per_actor=args.cpus_per_actor)
     features, labels = raybook_model.spirals(args.rows, seed=args.seed)
     rows = ray.data.from_items(
         [{"x": float(x), "y": float(y), "label": int(label)} for (x, y), label in zip(features, labels)]
@@ -45,12 +50,11 @@ def main():
     started = time.monotonic()
     predicted = rows.map_batches(
         Classifier,
-        fn_constructor_kwargs={"use_gpu": use_gpu},
         batch_size=args.batch_size,
         batch_format="numpy",
-        concurrency=args.actors,
-        num_gpus=1 if use_gpu else 0,
-        num_cpus=None if use_gpu else args.cpus_per_actor,
+        concurrency=plan["actors"],
+        num_gpus=plan["num_gpus"],
+        num_cpus=plan["num_cpus"],
     ).to_pandas()
     seconds = time.monotonic() - started
     _, source = raybook_model.load_latest_model()
@@ -62,8 +66,13 @@ def main():
         "seconds": round(seconds, 3),
         "rows_per_s": round(len(predicted) / seconds, 1),
         "accuracy": round(correct / len(predicted), 4),
-        "actors": args.actors,
-        "use_gpu": use_gpu,
+        "actors": plan["actors"],
+        "use_gpu": plan["num_gpus"] > 0,
+        # Where the rows were classified: each actor's node and device, with its share of the rows.
+        "devices": [
+            {"node_ip": node_ip, "device": device, "rows": int(rows)}
+            for (node_ip, device), rows in predicted.groupby(["node_ip", "device"]).size().items()
+        ],
         "model": source or "untrained (no checkpoint from train)",
         "samples": [
             {"x": round(row.x, 4), "y": round(row.y, 4), "label": int(row.label), "prediction": int(row.prediction)}

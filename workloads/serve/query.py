@@ -28,7 +28,7 @@ def main():
     features, _ = raybook_model.spirals(args.requests * args.points_per_request, seed=args.seed)
     model, source = raybook_model.load_latest_model()
     expected = raybook_model.predict(model, features).tolist()
-    answers, latencies_ms, served_by = [], [], set()
+    answers, latencies_ms, served_by, replicas = [], [], set(), set()
     for start in range(0, len(features), args.points_per_request):
         points = features[start:start + args.points_per_request].tolist()
         began = time.perf_counter()
@@ -36,6 +36,7 @@ def main():
         latencies_ms.append((time.perf_counter() - began) * 1000)
         answers.extend(answer["predictions"])
         served_by.add(answer["model"])
+        replicas.add((answer["node_ip"], answer["device"]))
     matching = sum(1 for got, want in zip(answers, expected) if got == want)
     ordered = sorted(latencies_ms)
     result = {
@@ -45,6 +46,8 @@ def main():
         "matching_answers": matching,
         "model": source or "untrained (no checkpoint from train)",
         "served_models": sorted(str(model) for model in served_by),
+        # Where the replicas that answered ran: node and device.
+        "devices": [{"node_ip": node_ip, "device": device} for node_ip, device in sorted(replicas)],
         "latency_ms": {
             "p50": round(statistics.median(ordered), 2),
             "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 2),

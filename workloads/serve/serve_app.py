@@ -1,22 +1,35 @@
 """The Ray Serve application: the trained spiral classifier behind HTTP (POST {"points": [[x, y], ...]})."""
 
+import ray
 from ray import serve
 from starlette.requests import Request
 
+import raybook_devices
 import raybook_model
 
 
-@serve.deployment(ray_actor_options={"num_cpus": 0.25})
+@serve.deployment
 class SpiralClassifier:
     def __init__(self):
-        self.model, self.source = raybook_model.load_latest_model()
+        self.device = "cuda" if ray.get_gpu_ids() else "cpu"
+        self.model, self.source = self.load()
+
+    def load(self):
+        model, source = raybook_model.load_latest_model()
+        return model.to(self.device), source
 
     async def __call__(self, request: Request):
         # Train may have saved a newer model since this replica started: serve that one.
         if raybook_model.latest_checkpoint() != self.source:
-            self.model, self.source = raybook_model.load_latest_model()
+            self.model, self.source = self.load()
         points = (await request.json())["points"]
-        return {"predictions": raybook_model.predict(self.model, points).tolist(), "model": self.source}
+        return {
+            "predictions": raybook_model.predict(self.model, points).tolist(),
+            "model": self.source,
+            "device": str(raybook_model.model_device(self.model)),
+            "node_ip": ray.util.get_node_ip_address(),
+        }
 
 
-app = SpiralClassifier.bind()
+# Built where Serve imports the application, on the cluster: a share of a GPU when the cluster has one.
+app = SpiralClassifier.options(ray_actor_options=raybook_devices.serve_actor_options(ray.cluster_resources())).bind()

@@ -67,6 +67,12 @@ def load_latest_model():
     return model, checkpoint
 
 
+def model_device(model):
+    return next(model.parameters()).device
+
+
 def predict(model, features):
+    """Class predictions for the features, computed where the model is (its GPU, or the CPU)."""
     with torch.no_grad():
-        return model(torch.as_tensor(features, dtype=torch.float32)).argmax(dim=1).cpu().numpy()
+        inputs = torch.as_tensor(features, dtype=torch.float32).to(model_device(model))
+        return model(inputs).argmax(dim=1).cpu().numpy()

@@ -16,6 +16,7 @@ from ray.train.torch import TorchTrainer, get_device, prepare_data_loader, prepa
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+import raybook_devices
 import raybook_model
 
 RESULT_MARKER = "RAYBOOK_RESULT "
@@ -89,7 +90,8 @@ def main():
     parser.add_argument("--samples", type=int, default=3000)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=0.01)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None, help="default: one per GPU, or 2 on CPUs")
+    parser.add_argument("--gpus-per-worker", type=float, default=None, help="share GPUs: this much of one per worker")
     parser.add_argument("--cpus-per-worker", type=float, default=0.5)
     parser.add_argument("--max-failures", type=int, default=2)
     # SPREAD puts the workers on different nodes where it can: data parallelism across the cluster's hosts.
@@ -98,7 +100,9 @@ def main():
     args = parser.parse_args()
 
     ray.init()
-    use_gpu = ray.cluster_resources().get("GPU", 0) >= args.workers
+    plan = raybook_devices.training_plan(
+        ray.cluster_resources(), workers=args.workers, gpus_per_worker=args.gpus_per_worker, cpus_per_worker=args.cpus_per_worker
+    )
     storage = raybook_model.storage_path()
     storage.mkdir(parents=True, exist_ok=True)
     trainer = TorchTrainer(
@@ -107,9 +111,9 @@ def main():
             "epochs": args.epochs, "samples": args.samples, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
         },
         scaling_config=ScalingConfig(
-            num_workers=args.workers,
-            use_gpu=use_gpu,
-            resources_per_worker=None if use_gpu else {"CPU": args.cpus_per_worker},
+            num_workers=plan["workers"],
+            use_gpu=plan["use_gpu"],
+            resources_per_worker=plan["resources_per_worker"],
             placement_strategy=args.placement_strategy,
         ),
         run_config=RunConfig(
@@ -130,10 +134,11 @@ def main():
         "accuracy_per_epoch": [round(entry["accuracy"], 4) for entry in history],
         "final_loss": history[-1]["loss"],
         "final_accuracy": history[-1]["accuracy"],
-        "workers": args.workers,
+        "workers": plan["workers"],
+        "resources_per_worker": plan["resources_per_worker"],
         # The last attempt's workers: after a lost node, where the restarted ones ran.
         "worker_placement": placement,
-        "use_gpu": use_gpu,
+        "use_gpu": plan["use_gpu"],
         "dataset_rows": args.samples,
         "checkpoint": result.checkpoint.path,
         "storage_path": str(storage),

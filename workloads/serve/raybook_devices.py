@@ -1,0 +1,1 @@
+../train/raybook_devices.py
