@@ -1,5 +1,5 @@
 """playbooks/render.yml: the manifests each Kubernetes inventory would apply, validated against KubeRay's real CRD
-schemas (../shared/kuberay-crds, v1.2.2 and v1.7.0); and the RayCluster filter's one-line errors on bad input."""
+schemas (vendored in tests/fixtures/kuberay-crds, v1.2.2 and v1.7.0); and the RayCluster filter's one-line errors on bad input."""
 
 import pathlib
 import subprocess
@@ -13,7 +13,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.raybook.ray.plugins.filter.raycluster import raycluster_manifest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-CRDS = ROOT.parent / "shared" / "kuberay-crds"
+CRDS = ROOT / "tests" / "fixtures" / "kuberay-crds"
 KUBERAY_VERSIONS = ["v1.2.2", "v1.7.0"]
 
 
@@ -35,8 +35,6 @@ def render(tmp_path, inventory, *extra_vars):
 
 @pytest.fixture(scope="module")
 def schemas():
-    if not CRDS.is_dir():
-        pytest.skip(f"KubeRay CRDs not found at {CRDS}")
     return {version: raycluster_schema(version) for version in KUBERAY_VERSIONS}
 
 
