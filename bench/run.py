@@ -3,7 +3,8 @@
 1. site.yml (Ray up + train, infer, serve) against bench/by_hand.sh, the same steps done by hand with Ray's CLI;
 2. a second site.yml run, which has nothing to do: seconds and changed tasks;
 3. 10 trivial jobs through raybook.ray.ray_job against the bare JobSubmissionClient: overhead per job;
-4. 20 jobs submitted at once (Ansible async tasks) against the SDK submitting 20 then waiting for all.
+4. 20 jobs submitted at once (Ansible async tasks) against the SDK submitting 20 then waiting for all;
+5. site.yml over a fleet of three fresh hosts over SSH against the same steps by hand (bench/fleet.py).
 
 Each part starts from no Ray running where it starts a cluster. Prints a table (or --json); exits 0.
 """
@@ -98,18 +99,35 @@ def jobs_against_sdk(count, at_once):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--fleet-only", action="store_true", help="only the fleet row (needs root and dockerd)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="raybook-bench-") as storage:
-        figures = {"machine": f"{platform.node()}: {os.cpu_count()} cores, {platform.platform()}",
-                   "site": site_against_by_hand(storage),
-                   "sequential": jobs_against_sdk(10, at_once=False),
-                   "at_once": jobs_against_sdk(20, at_once=True)}
+    from fleet import fleet_against_by_hand
+
+    figures = {"machine": f"{platform.node()}: {os.cpu_count()} cores, {platform.platform()}"}
+    if not args.fleet_only:
+        with tempfile.TemporaryDirectory(prefix="raybook-bench-") as storage:
+            figures.update(site=site_against_by_hand(storage), sequential=jobs_against_sdk(10, at_once=False),
+                           at_once=jobs_against_sdk(20, at_once=True))
+    figures["fleet"] = fleet_against_by_hand()
     if args.json:
         print(json.dumps(figures, indent=2))
         return
-    site, sequential, at_once = figures["site"], figures["sequential"], figures["at_once"]
     print(f"raybook bench on {figures['machine']}")
     print(f"{'measure':<46}{'raybook':>10}{'by hand/SDK':>13}  result")
+    if not args.fleet_only:
+        print_local_rows(figures)
+    fleet = figures["fleet"]
+    if "skipped" in fleet:
+        print(f"{'fleet: head + 2 workers over SSH':<46}  skipped: {fleet['skipped']}")
+    else:
+        print(f"{'fleet: site.yml, head + 2 workers (s)':<46}{fleet['site_s']:>10.1f}{fleet['by_hand_s']:>13.1f}"
+              f"  {'ratio %.2f' % fleet['ratio']}")
+        print(f"{'fleet: second site.yml (s)':<46}{fleet['second_site_s']:>10.1f}{'':>13}"
+              f"  {'changed=%d' % fleet['second_site_changed']}")
+
+
+def print_local_rows(figures):
+    site, sequential, at_once = figures["site"], figures["sequential"], figures["at_once"]
     print(f"{'Ray up + train, infer, serve (s)':<46}{site['site_s']:>10.1f}{site['by_hand_s']:>13.1f}"
           f"  {'ratio %.2f (target <= 1.15)' % site['ratio']}")
     print(f"{'second site.yml, nothing to do (s)':<46}{site['second_site_s']:>10.1f}{'':>13}"

@@ -122,7 +122,7 @@ def result(bed, workload):
 def test_site_runs_train_infer_and_serve_across_the_fleet(bed, site):
     assert site.ok, site.failures
     summary = json.loads((bed.results_dir / RUN_ID / "summary.json").read_text())
-    assert {w["name"]: w["status"] for w in summary["workloads"]} == {
+    assert {w["workload"]: w["status"] for w in summary["workloads"]} == {
         "smoke": "SUCCEEDED", "train": "SUCCEEDED", "infer": "SUCCEEDED", "serve": "SUCCEEDED",
     }
     assert result(bed, "smoke")["nodes_alive"] == 3

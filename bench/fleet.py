@@ -1,0 +1,39 @@
+"""The fleet row of `make bench`: site.yml over three fresh hosts reached over SSH (the fleet test bed,
+molecule/tooling/fleet.sh) against the same steps by hand (bench/fleet_by_hand.sh), then a second site.yml.
+
+Each side gets freshly made hosts; Ray comes from the bed's pip mirror for both."""
+
+import json
+import sys
+import tempfile
+
+from run import BIN, PROJECT, changed_count, timed
+
+sys.path.insert(0, str(PROJECT))
+from tests.fleet.bed import BED_DIR, Bed, missing_tools  # noqa: E402
+
+
+# The workloads the hand script runs too.
+SITE_VARS = ["-e", json.dumps({"raybook_workloads": ["train", "infer", "serve"], "raybook_run_id": "bench"})]
+
+
+def fleet_against_by_hand():
+    reason = missing_tools()
+    if reason:
+        return {"skipped": reason}
+    Bed.up()
+    try:
+        by_hand, _ = timed(["bash", str(PROJECT / "bench" / "fleet_by_hand.sh"), str(BED_DIR / "bed.json")], timeout=3600)
+    finally:
+        Bed.down()
+    bed = Bed.up()
+    try:
+        with tempfile.TemporaryDirectory(prefix="raybook-bench-fleet-") as folder:
+            inventory = str(bed.write_inventory(folder))
+            playbook = [str(BIN / "ansible-playbook"), "-i", inventory, "site.yml", *SITE_VARS]
+            first, _ = timed(playbook, timeout=3600)
+            second, stdout = timed(playbook, timeout=3600)
+    finally:
+        Bed.down()
+    return {"by_hand_s": by_hand, "site_s": first, "ratio": first / by_hand,
+            "second_site_s": second, "second_site_changed": changed_count(stdout)}
