@@ -1,6 +1,8 @@
 """playbooks/render.yml: the manifests each Kubernetes inventory would apply, validated against KubeRay's real CRD
-schemas (vendored in tests/fixtures/kuberay-crds, v1.2.2 and v1.7.0); and the RayCluster filter's one-line errors on bad input."""
+schemas (vendored in tests/fixtures/kuberay-crds, v1.2.2 and v1.7.0); the images kind preloads; and the RayCluster
+filter's one-line errors on bad input."""
 
+import json
 import pathlib
 import subprocess
 import sys
@@ -63,12 +65,29 @@ def test_rendered_raycluster_validates_against_both_crds(tmp_path, schemas, case
     ].split(":")[1].removesuffix("-gpu")
 
 
+def test_kind_preloads_the_gpu_image_of_a_gpu_worker_group_and_the_image_it_is_told(tmp_path):
+    groups = [{"name": "gpu", "replicas": 1, "cpu": 4, "memory": "16Gi", "gpu": 1}]
+    result, out = render(tmp_path, "inventory/kind.yml", "-e", json.dumps(
+        {"raycluster_worker_groups": groups, "raycluster_image": "registry.example/ray:2.60.0"}))
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert (out / "kind-preload-images.txt").read_text().split() == [
+        "registry.example/ray:2.60.0", "registry.example/ray:2.60.0-gpu", "quay.io/kuberay/operator:v1.7.0",
+    ]
+    manifest = yaml.safe_load((out / "raycluster.yaml").read_text())
+    [worker] = manifest["spec"]["workerGroupSpecs"]
+    container = worker["template"]["spec"]["containers"][0]
+    assert container["image"] == "registry.example/ray:2.60.0-gpu"
+    assert container["resources"]["limits"]["nvidia.com/gpu"] in (1, "1")
+
+
 def test_kind_render_writes_every_file_and_maps_the_ports(tmp_path):
     result, out = render(tmp_path, "inventory/kind.yml")
     assert result.returncode == 0, result.stdout[-2000:]
     assert sorted(path.name for path in out.iterdir()) == [
-        "kind-config.yaml", "kuberay-operator-values.yaml", "raycluster-head-nodeport.yaml", "raycluster.yaml",
+        "kind-config.yaml", "kind-preload-images.txt", "kuberay-operator-values.yaml", "raycluster-head-nodeport.yaml",
+        "raycluster.yaml",
     ]
+    assert (out / "kind-preload-images.txt").read_text().split() == ["rayproject/ray:2.60.0", "quay.io/kuberay/operator:v1.7.0"]
     kind_config = yaml.safe_load((out / "kind-config.yaml").read_text())
     mappings = kind_config["nodes"][0]["extraPortMappings"]
     assert {(m["hostPort"], m["containerPort"], m["listenAddress"]) for m in mappings} == {
