@@ -100,9 +100,12 @@ def main():
     args = parser.parse_args()
 
     ray.init()
-    plan = raybook_devices.training_plan(
-        ray.cluster_resources(), workers=args.workers, gpus_per_worker=args.gpus_per_worker, cpus_per_worker=args.cpus_per_worker
-    )
+    try:
+        plan = raybook_devices.training_plan(
+            ray.cluster_resources(), workers=args.workers, gpus_per_worker=args.gpus_per_worker, cpus_per_worker=args.cpus_per_worker
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
     storage = raybook_model.storage_path()
     storage.mkdir(parents=True, exist_ok=True)
     trainer = TorchTrainer(
