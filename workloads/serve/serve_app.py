@@ -31,5 +31,13 @@ class SpiralClassifier:
         }
 
 
-# Built where Serve imports the application, on the cluster: a share of a GPU when the cluster has one.
-app = SpiralClassifier.options(ray_actor_options=raybook_devices.serve_actor_options(ray.cluster_resources())).bind()
+def cluster_resources():
+    """The cluster's resources, from wherever the application is imported: Serve's own build task (connected
+    already) or a driver that calls serve.run (which connects first, as serve.run would)."""
+    if not ray.is_initialized():
+        ray.init()
+    return ray.cluster_resources()
+
+
+# A share of a GPU for each replica when the cluster has one.
+app = SpiralClassifier.options(ray_actor_options=raybook_devices.serve_actor_options(cluster_resources())).bind()
