@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from raybook import __version__, display, driver, report
+from raybook import __version__, display, driver, formatting, history, live, report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 UP_PLAYBOOKS = ("playbooks/bootstrap.yml", "playbooks/cluster.yml")
@@ -37,14 +37,25 @@ def build_parser():
     common.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("up", parents=[common], help="prepare the hosts and start the Ray cluster")
-    run = commands.add_parser("run", parents=[common], help="run workloads (a new run id each time)")
+    results = OneLineParser(add_help=False)
+    results.add_argument("--results-dir", type=Path, default=driver.PROJECT_DIR / "results", help="default: %(default)s")
+    up = commands.add_parser("up", parents=[common], help="prepare the hosts and start the Ray cluster")
+    up.add_argument("--check", action="store_true", help="change nothing: show what would change (Ansible's check mode)")
+    run = commands.add_parser("run", parents=[common, results], help="run workloads (a new run id each time)")
     run.add_argument("workloads", nargs="*", metavar="WORKLOAD", help="workload folders to run (default: the inventory's)")
-    run.add_argument("--results-dir", type=Path, default=driver.PROJECT_DIR / "results", help="default: %(default)s")
     commands.add_parser("status", parents=[common], help="show the cluster's nodes and resources")
-    report_parser = commands.add_parser("report", parents=[common], help="write a run's report.html with its plots")
+    report_parser = commands.add_parser(
+        "report", parents=[common, results], help="write a run's report.html (and results/index.html) with its plots"
+    )
     report_parser.add_argument("run_id", nargs="?", default="latest", metavar="RUN_ID", help="default: the latest run")
-    report_parser.add_argument("--results-dir", type=Path, default=driver.PROJECT_DIR / "results", help="default: %(default)s")
+    report_parser.add_argument(
+        "--compare", nargs=2, metavar=("A", "B"), help="write compare-A-B.html: B's numbers against A's, what changed"
+    )
+    commands.add_parser("runs", parents=[common, results], help="list the runs under the results folder, oldest first")
+    logs = commands.add_parser("logs", parents=[common, results], help="print a workload's log from a run")
+    logs.add_argument("workload", metavar="WORKLOAD")
+    logs.add_argument("--run", default="latest", metavar="ID", help="the run (default: the latest)")
+    logs.add_argument("--follow", "-f", action="store_true", help="while the job runs, print its log as it grows")
     commands.add_parser("down", parents=[common], help="stop the Ray cluster (and what up created)")
     return parser
 
@@ -52,10 +63,13 @@ def build_parser():
 def command_up(args, progress):
     outcomes = []
     for playbook in UP_PLAYBOOKS:
-        outcomes.append(driver.run_playbook(playbook, args.inventory, progress))
+        outcomes.append(driver.run_playbook(playbook, args.inventory, progress, check=args.check))
         if not outcomes[-1].ok:
             break
-    return outcomes, {}
+    if not args.check:
+        return outcomes, {}
+    changes = [dict(host=r["host"], task=r["task"]) for o in outcomes for r in o.results if r["res"].get("changed")]
+    return outcomes, {"would_change": changes}
 
 
 def command_run(args, progress):
@@ -64,8 +78,13 @@ def command_run(args, progress):
     extravars = {"raybook_run_id": run_id, "raybook_results_dir": str(results_dir)}
     if args.workloads:
         extravars["raybook_workloads"] = args.workloads
-    outcome = driver.run_playbook("playbooks/workloads.yml", args.inventory, progress, extravars)
     run_dir = results_dir / run_id
+    watch = live.JobWatch(run_dir, run_id, progress)
+    watch.start()
+    try:
+        outcome = driver.run_playbook("playbooks/workloads.yml", args.inventory, progress, extravars)
+    finally:
+        watch.stop()
     extra = {"run_id": run_id, "results": str(run_dir), "workloads": []}
     if (run_dir / "summary.json").is_file():  # absent when the play stopped before any workload ran
         summary = report.load_run(run_dir)
@@ -83,25 +102,73 @@ def command_status(args, progress):
     return [outcome], {"cluster": cluster}
 
 
-def command_report(args, progress):
-    """Write the report of a run already on disk (no playbook runs)."""
-    outcome = driver.Outcome(name="report")
-    run_dir = (args.results_dir / args.run_id).resolve()
+def local_command(name, work):
+    """Run `work()` (no playbook): its extra output, or its ReportError as the command's one-line failure."""
+    outcome = driver.Outcome(name=name)
     try:
-        summary = report.load_run(run_dir)
-        extra = {"report": str(report.write_report(run_dir, summary)), "results": str(run_dir), "workloads": summary["workloads"]}
-    except report.ReportError as exc:
+        return [outcome], work()
+    except history.ReportError as exc:
         outcome.status, outcome.rc = "failed", 1
         outcome.failures.append(dict(host=None, task=None, msg=str(exc), detail=""))
-        extra = {}
-    return [outcome], extra
+        return [outcome], {}
+
+
+def command_report(args, progress):
+    """Write the report of a run already on disk, or compare two (no playbook runs)."""
+
+    def work():
+        if args.compare:
+            path, rows, changed = report.write_comparison(args.results_dir, *args.compare)
+            return {"comparison": str(path), "measures": [dict(zip(("measure", "a", "b", "change"), row)) for row in rows],
+                    "changed": changed}
+        run_dir = history.run_dir(args.results_dir, args.run_id)
+        summary = report.load_run(run_dir)
+        return {"report": str(report.write_report(run_dir, summary)), "results": str(run_dir), "workloads": summary["workloads"]}
+
+    return local_command("report", work)
+
+
+def command_runs(args, progress):
+    return local_command("runs", lambda: {"runs": [history.metrics(run) for run in history.list_runs(args.results_dir)]})
+
+
+def command_logs(args, progress):
+    """A workload's logs.txt; while its job runs, what Ray has so far (and, with --follow, the rest as it comes)."""
+
+    def work():
+        run_dir = history.run_dir(args.results_dir, args.run)
+        run = history.load_run(run_dir)
+        path = history.run_dir(run_dir, args.workload, "workload") / "logs.txt"
+        if (run_dir / args.workload / "job.json").is_file() and path.is_file():
+            return {"run_id": run["run_id"], "workload": args.workload, "logs": path.read_text(), "status": "done"}
+        api = live.JobsAPI.for_run(run_dir)
+        if api is None or run.get("status") != "RUNNING":
+            known = ", ".join(w["workload"] for w in run["workloads"]) or "none yet"
+            raise history.ReportError("no logs of %r in run %s (its workloads: %s)" % (args.workload, run["run_id"], known))
+        submission_id = "raybook-%s-%s" % (run["run_id"], args.workload)
+        try:
+            if args.follow and not args.json:
+                status = live.follow(api, submission_id, lambda text: print(text, end="", flush=True))
+                return {"run_id": run["run_id"], "workload": args.workload, "status": status, "followed": True}
+            return {"run_id": run["run_id"], "workload": args.workload, "logs": api.logs(submission_id), "status": "running"}
+        except (OSError, ValueError) as exc:
+            raise history.ReportError("%s: cannot read the job's logs from %s (%s)" % (args.workload, api.address, exc)) from None
+
+    return local_command("logs", work)
 
 
 def command_down(args, progress):
     return [driver.run_playbook("playbooks/down.yml", args.inventory, progress)], {}
 
 
-COMMANDS = {"up": command_up, "run": command_run, "status": command_status, "report": command_report, "down": command_down}
+COMMANDS = {
+    "up": command_up, "run": command_run, "status": command_status, "report": command_report, "runs": command_runs,
+    "logs": command_logs, "down": command_down,
+}
+# The commands that read only the results folder: no inventory needed.
+RESULTS_COMMANDS = ("report", "runs", "logs")
+# `raybook logs --follow` ends with its job: these make its exit code 1.
+FAILED_JOB_STATUSES = ("FAILED", "STOPPED")
 
 
 def print_report(outcomes, extra):
@@ -116,6 +183,18 @@ def print_report(outcomes, extra):
         print()
     if extra.get("report"):
         print("report: %s" % extra["report"])
+    if "runs" in extra:
+        print(display.runs_table(extra["runs"]) if extra["runs"] else "no runs yet")
+    if extra.get("comparison"):
+        print(display.table(["MEASURE", "A", "B", "CHANGE"], extra["measures"] and [list(m.values()) for m in extra["measures"]]))
+        print("changed: %s" % ("; ".join(extra["changed"]) or "nothing"))
+        print("comparison: %s" % extra["comparison"])
+    if "logs" in extra:
+        sys.stdout.write(extra["logs"])
+    if "would_change" in extra:
+        print("check mode: nothing was changed. %s" % ("Would change:" if extra["would_change"] else "Nothing would change."))
+        for change in extra["would_change"]:
+            print("  %s | %s" % (change["host"], change["task"]))
     if any(outcome.hosts for outcome in outcomes):
         print(display.hosts_table(outcomes))
     for outcome in outcomes:
@@ -125,13 +204,13 @@ def print_report(outcomes, extra):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if not args.inventory.is_file():
+    if args.command not in RESULTS_COMMANDS and not args.inventory.is_file():
         print("raybook: inventory: no such file: %s" % args.inventory, file=sys.stderr)
         return EXIT_USAGE
     args.inventory = args.inventory.resolve()
     progress = display.Progress(enabled=not (args.quiet or args.json))
     outcomes, extra = COMMANDS[args.command](args, progress)
-    succeeded = all(outcome.ok for outcome in outcomes)
+    succeeded = all(outcome.ok for outcome in outcomes) and extra.get("status") not in FAILED_JOB_STATUSES
     if args.json:
         document = dict(command=args.command, ok=succeeded, playbooks=[o.as_dict() for o in outcomes], **extra)
         print(json.dumps(document, indent=2, sort_keys=True))

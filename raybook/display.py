@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import shutil
 import sys
+import threading
 import time
+
+from raybook import formatting
+
+# Without a terminal, a running job's line is repeated at most this often (when it changed).
+PLAIN_JOB_LINE_EVERY_S = 10
 
 
 class Progress:
@@ -17,23 +23,40 @@ class Progress:
         self.name = ""
         self.count = 0
         self.started = time.monotonic()
+        self.task_name = ""
+        self.job_text, self.job_shown_at = "", 0.0
+        self.lock = threading.Lock()  # the job watcher writes from its own thread
 
     def _write(self, text, final=False):
         if not self.enabled:
             return
-        if self.live:
-            width = shutil.get_terminal_size((100, 20)).columns - 1
-            self.stream.write("\r\033[K" + text[:width] + ("\n" if final else ""))
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
+        with self.lock:
+            if self.live:
+                width = shutil.get_terminal_size((100, 20)).columns - 1
+                self.stream.write("\r\033[K" + text[:width] + ("\n" if final else ""))
+            else:
+                self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def _task_line(self, text=None):
+        return "%s [%3d] %5.0fs %s" % (self.name, self.count, time.monotonic() - self.started, text or self.task_name)
 
     def start(self, name):
         self.name, self.count, self.started = name, 0, time.monotonic()
 
     def task(self, task_name):
         self.count += 1
-        self._write("%s [%3d] %5.0fs %s" % (self.name, self.count, time.monotonic() - self.started, task_name))
+        self.task_name = task_name
+        self._write(self._task_line())
+
+    def job(self, text):
+        """A running job's elapsed time and last log line: on the task's line on a terminal; otherwise a plain
+        line when it changed, at most every PLAIN_JOB_LINE_EVERY_S seconds."""
+        if self.live:
+            self._write(self._task_line(text))
+        elif text != self.job_text and time.monotonic() - self.job_shown_at >= PLAIN_JOB_LINE_EVERY_S:
+            self.job_text, self.job_shown_at = text, time.monotonic()
+            self._write("  job: " + text)
 
     def failure(self, failure):
         where = failure["host"] or "-"
@@ -101,3 +124,16 @@ def nodes_table(cluster):
             ]
         )
     return table(["NODE IP", "ROLE", "CPU", "GPU", "MEMORY GiB", "NODE ID"], rows)
+
+
+def runs_table(runs):
+    """`raybook runs`: a row per run with its headline numbers (from history.metrics)."""
+    rows = [
+        [
+            run["run_id"], formatting.timestamp(run.get("started")), run.get("status"), formatting.seconds(run.get("duration_s")),
+            formatting.number(run.get("final_loss")), formatting.number(run.get("rows_per_s")),
+            formatting.number(run.get("p50_ms")), formatting.number(run.get("p95_ms")),
+        ]
+        for run in runs
+    ]
+    return table(["RUN", "STARTED", "STATUS", "DURATION", "FINAL LOSS", "ROWS/S", "P50 MS", "P95 MS"], rows)

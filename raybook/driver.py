@@ -128,8 +128,10 @@ def run(name, inventory, progress, **runner_args):
     return outcome
 
 
-def run_playbook(playbook, inventory, progress, extravars=None):
-    return run(playbook, inventory, progress, playbook=str(PROJECT_DIR / playbook), extravars=extravars or {})
+def run_playbook(playbook, inventory, progress, extravars=None, check=False):
+    """Run a playbook of this project; with check, in Ansible's check mode (--check --diff): nothing changes."""
+    options = {"cmdline": "--check --diff"} if check else {}
+    return run(playbook, inventory, progress, playbook=str(PROJECT_DIR / playbook), extravars=extravars or {}, **options)
 
 
 def run_module(module, module_args, host_pattern, inventory, progress):

@@ -98,30 +98,6 @@ def test_report_of_a_missing_or_broken_run_fails_in_one_line(tmp_path):
     assert len(completed.stderr.strip().splitlines()) == 1
 
 
-def test_report_draws_the_plots_its_results_call_for(tmp_path):
-    """A hand-written run: the report follows the fields of each result, not the workloads' names."""
-    from raybook.report import write_report
-
-    run = tmp_path / "r1"
-    for name, result in {
-        "fit": {"loss_per_epoch": [1.0, 0.5, 0.2], "epochs": 3,
-                "worker_placement": [{"rank": 0, "device": "cuda:0", "node_ip": "10.0.0.21"}, {"rank": 1, "device": "cpu", "node_ip": "10.0.0.22"}]},
-        "score": {"rows": 10, "rows_per_s": 5.0, "seconds": 2.0, "devices": [{"device": "cuda:0", "node_ip": "10.0.0.21", "rows": 10}]},
-        "ask": {"latencies_ms": [1.0, 2.0], "latency_ms": {"p50": 1.5, "p95": 2.0, "max": 2.0}},
-    }.items():
-        (run / name).mkdir(parents=True)
-        (run / name / "result.json").write_text(json.dumps(result))
-    workloads = [{"workload": n, "status": "SUCCEEDED", "duration_s": 1.0} for n in ("fit", "score", "ask")]
-    workloads.append({"workload": "broke", "status": "FAILED", "error": "Ray job x FAILED: boom\nlog lines"})
-    (run / "summary.json").write_text(json.dumps({"run_id": "r1", "status": "FAILED", "workloads": workloads}))
-    page = write_report(run).read_text()
-    assert sorted(re.findall(r"<img src='([^']+)'", page)) == ["ask-latency.png", "fit-loss.png", "score-throughput.png"]
-    assert "Ray job x FAILED: boom" in page and "log lines" not in page
-    assert "No result: the workload failed." in page
-    assert "<dt>ran on</dt><dd>cuda:0 on 10.0.0.21, cpu on 10.0.0.22</dd>" in page  # where each worker trained
-    assert "<dt>ran on</dt><dd>cuda:0 on 10.0.0.21</dd>" in page
-
-
 def test_failures_a_rescue_recovered_from_are_not_reported():
     wrapped = dict(host="h1", task="parse", msg="Task failed: Finalization of task args ... failed: x: bad", detail="")
     clean = dict(host="h1", task="say why", msg="x: bad", detail="")

@@ -22,13 +22,39 @@ class Classifier:
         self.model.to("cuda" if ray.get_gpu_ids() else "cpu")
         self.device = str(raybook_model.model_device(self.model))
         self.node_ip = ray.util.get_node_ip_address()
+        self.actor = ray.get_runtime_context().get_actor_id()[:8]
 
     def __call__(self, batch):
+        began = time.time()
         features = np.stack([batch["x"], batch["y"]], axis=1)
         batch["prediction"] = raybook_model.predict(self.model, features)
         batch["device"] = np.full(len(features), self.device)
         batch["node_ip"] = np.full(len(features), self.node_ip)
+        # When and how fast each batch ran, and on which actor: the report plots rows/s over time.
+        batch["actor"] = np.full(len(features), self.actor)
+        batch["batch_began"] = np.full(len(features), began)
+        batch["batch_seconds"] = np.full(len(features), time.time() - began)
         return batch
+
+
+def accuracy_per_class(predicted):
+    """{label: share of that label's rows predicted right}, labels as strings (JSON keys)."""
+    right = predicted["prediction"] == predicted["label"]
+    return {str(label): round(float(share), 4) for label, share in right.groupby(predicted["label"]).mean().items()}
+
+
+def batch_timeline(predicted, began_wall):
+    """Each batch, in the order it started: the actor that ran it, seconds into the job, rows and rows/s."""
+    batches = predicted.groupby(["actor", "batch_began", "batch_seconds"]).size().reset_index(name="rows")
+    return [
+        {
+            "actor": row.actor,
+            "at_s": round(row.batch_began - began_wall, 3),
+            "rows": int(row.rows),
+            "rows_per_s": round(row.rows / max(row.batch_seconds, 1e-6), 1),
+        }
+        for row in batches.sort_values("batch_began").itertuples()
+    ]
 
 
 def main():
@@ -47,7 +73,7 @@ def main():
     rows = ray.data.from_items(
         [{"x": float(x), "y": float(y), "label": int(label)} for (x, y), label in zip(features, labels)]
     )
-    started = time.monotonic()
+    began_wall, started = time.time(), time.monotonic()
     predicted = rows.map_batches(
         Classifier,
         batch_size=args.batch_size,
@@ -73,6 +99,8 @@ def main():
             {"node_ip": node_ip, "device": device, "rows": int(rows)}
             for (node_ip, device), rows in predicted.groupby(["node_ip", "device"]).size().items()
         ],
+        "accuracy_per_class": accuracy_per_class(predicted),
+        "batches": batch_timeline(predicted, began_wall),
         "model": source or "untrained (no checkpoint from train)",
         "samples": [
             {"x": round(row.x, 4), "y": round(row.y, 4), "label": int(row.label), "prediction": int(row.prediction)}
