@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 INVENTORIES := $(wildcard inventory/*.yml) tests/inventory/head_worker/hosts.yml
 
-.PHONY: install demo down bench docs lint syntax-check unit integration e2e molecule fleet test clean
+.PHONY: install demo down bench docs lint syntax-check unit integration browser e2e molecule fleet test clean
 
 $(VENV)/.installed: pyproject.toml requirements.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,7 @@ install: $(VENV)/.installed  ## Create .venv and install raybook with its pinned
 demo: install  ## Start Ray here, run the workloads, leave the cluster up
 	$(BIN)/ansible-playbook -i $(INVENTORY) site.yml
 	$(BIN)/raybook report
+	@echo "All runs: $(CURDIR)/results/index.html   Compare two: $(VENV)/bin/raybook report --compare A B"
 	@echo
 	@echo "Ray is up. Dashboard: http://127.0.0.1:8265 (on this machine; from elsewhere: ssh -L 8265:127.0.0.1:8265 HOST)"
 	@echo "Jobs (Ray asks for the cluster's token, kept in .raybook/auth_token):"
@@ -56,6 +57,9 @@ unit: install  ## Unit tests (no Ray cluster needed)
 integration: install  ## Real playbooks against real Ray on this machine (stops any Ray running here)
 	$(BIN)/python -m pytest -q tests/integration
 
+browser: install  ## The report pages in headless Chromium (Debian's chromium + chromium-driver); screenshots in tests/output/browser
+	$(BIN)/python -m pytest -q -rs tests/browser
+
 e2e: install  ## The whole kind flow (needs root, Docker and a registry; skipped with the reason where missing)
 	$(BIN)/python -m pytest -q -rs tests/e2e
 
@@ -65,7 +69,7 @@ molecule: install  ## Every molecule scenario (converge, idempotence, verify); s
 fleet: install  ## site.yml over a fleet of fresh hosts reached over SSH (head, 2 workers, an outsider), faults and down
 	$(BIN)/python -m pytest -q -s -rs tests/fleet
 
-test: lint syntax-check unit integration e2e molecule fleet  ## Everything CI runs
+test: lint syntax-check unit integration browser e2e molecule fleet  ## Everything CI runs
 
 clean:  ## Remove the venv, results and caches
 	rm -rf $(VENV) results .ansible .pytest_cache tests/output

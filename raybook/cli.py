@@ -80,11 +80,13 @@ def command_run(args, progress):
         extravars["raybook_workloads"] = args.workloads
     run_dir = results_dir / run_id
     watch = live.JobWatch(run_dir, run_id, progress)
-    watch.start()
+    if progress.enabled:
+        watch.start()
     try:
         outcome = driver.run_playbook("playbooks/workloads.yml", args.inventory, progress, extravars)
     finally:
-        watch.stop()
+        if watch.is_alive():
+            watch.stop()
     extra = {"run_id": run_id, "results": str(run_dir), "workloads": []}
     if (run_dir / "summary.json").is_file():  # absent when the play stopped before any workload ran
         summary = report.load_run(run_dir)

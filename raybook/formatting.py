@@ -66,16 +66,20 @@ def latency(summary):
 
 
 def timestamp(text):
-    """An ISO 8601 UTC time ('2026-11-26T15:51:38Z') as '2026-11-26 15:51 UTC'; anything else as it is."""
+    """An ISO 8601 time ('2026-11-26T15:51:38Z') as '2026-11-26 15:51 UTC'; anything else as it is."""
     parsed = parse_time(text)
     return parsed.strftime("%Y-%m-%d %H:%M UTC") if parsed else (str(text) if text else MISSING)
 
 
 def parse_time(text):
+    """An ISO 8601 time ('2026-11-26T15:55:02Z', '2026-11-26T15:55:02.690000+00:00') in UTC, or None."""
+    if not isinstance(text, str):
+        return None
     try:
-        return datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def delta(new, old, unit="", digits=3):

@@ -49,6 +49,8 @@ def load_run(folder):
     summary.setdefault("run_id", folder.name)
     workloads = summary.get("workloads")
     summary["workloads"] = [w for w in workloads if isinstance(w, dict) and w.get("workload")] if isinstance(workloads, list) else []
+    summary.setdefault("started", _job_time(summary["workloads"], "start_time", min))
+    summary.setdefault("finished", _job_time(summary["workloads"], "end_time", max))
     for workload in summary["workloads"]:
         result_path = folder / str(workload["workload"]) / "result.json"
         try:
@@ -56,6 +58,13 @@ def load_run(folder):
         except ReportError:
             workload["result"] = None  # the report says the result is unreadable; the other workloads still show
     return summary
+
+
+def _job_time(workloads, field, pick):
+    """The first start or the last end of the run's jobs, as ISO 8601 UTC to the second; None when no job has one."""
+    times = [parse_time(w.get(field)) for w in workloads]
+    times = [time for time in times if time]
+    return pick(times).strftime("%Y-%m-%dT%H:%M:%SZ") if times else None
 
 
 def list_runs(results_dir):
@@ -84,7 +93,8 @@ def result_of(run, field):
 
 
 def duration(run):
-    """Seconds from the run's start to its end, or the sum of its jobs' durations when the times are not known."""
+    """Seconds from the run's first job's start to its last job's end, or the sum of its jobs' durations when the
+    times are not known."""
     started, finished = parse_time(run.get("started")), parse_time(run.get("finished"))
     if started and finished:
         return (finished - started).total_seconds()

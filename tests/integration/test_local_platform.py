@@ -86,13 +86,32 @@ def test_the_report_has_the_jobs_and_its_plots_and_needs_no_network(first_site_r
     page_path = Path(json.loads(completed.stdout)["report"])
     assert page_path == results_dir / "site" / "report.html"
     page = page_path.read_text()
-    for workload in ("train", "infer", "serve"):
-        assert "raybook-site-" + workload in page
+    for workload in ("smoke", "train", "infer", "serve"):
+        assert "href='%s/logs.txt'" % workload in page
     images = re.findall(r"<img src='([^']+)'", page)
-    assert sorted(images) == ["infer-throughput.png", "serve-latency.png", "train-loss.png"]
+    assert images == ["train-training.svg", "infer-throughput.svg", "infer-accuracy.svg", "serve-latency.svg"]
     for image in images:
-        assert (results_dir / "site" / image).read_bytes().startswith(b"\x89PNG")
-    assert "http://" not in page.replace("http://127.0.0.1:8000/classify", "") and "https://" not in page
+        assert (results_dir / "site" / image).read_text().lstrip().startswith("<?xml")
+    assert not re.search(r"(src|href)=['\"]?(https?:)?//", page)
+    summary = load(results_dir / "site" / "summary.json")
+    assert summary["ray_version"] == "2.60.0" and summary["nodes_alive"] == 1 and summary["platform"] == "baremetal"
+    assert set(summary["settings"]) == {"smoke", "train", "infer", "serve"}
+    assert "Ray 2.60.0" in page.replace("<dt>Ray</dt><dd>", "Ray ") and " UTC</dd>" in page  # started, from the jobs
+    smoke = load(results_dir / "site" / "smoke" / "result.json")
+    assert [(node["is_head"], node["cpus"]) for node in smoke["nodes"]] == [(True, 2.0)]
+    assert "<a href='site/report.html'>site</a>" in (results_dir / "index.html").read_text()
+
+
+def test_raybook_logs_prints_a_real_jobs_log(first_site_run, results_dir):
+    completed = raybook("logs", "smoke", "--run", "site", "--results-dir", str(results_dir))
+    assert completed.returncode == 0, completed.stderr
+    assert "RAYBOOK_RESULT " in completed.stdout
+
+
+def test_raybook_up_check_changes_nothing_on_a_running_cluster(first_site_run):
+    completed = raybook("up", "--check", "-q")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("check mode: nothing was changed. Nothing would change.\n")
 
 
 def test_a_second_site_run_changes_nothing(first_site_run, site_vars):
@@ -229,5 +248,10 @@ def test_down_stops_ray_and_a_second_down_changes_nothing(first_site_run):
     assert down.ok and total(down, "changed") == 1
     rc, result = run_module("ray_cluster_info", {"address": DASHBOARD, "timeout": 0})
     assert rc != 0 and "unreachable" in result["msg"]
+    check = raybook("up", "--check", "-q")  # says what up would do, and does not do it
+    assert check.returncode == 0, check.stderr
+    assert "Would change:\n  localhost | Say that Ray's daemons would start\n" in check.stdout
+    rc, result = run_module("ray_cluster_info", {"address": DASHBOARD, "timeout": 0})
+    assert rc != 0
     again = run_playbook("playbooks/down.yml")
     assert again.ok and total(again, "changed") == 0
