@@ -103,10 +103,13 @@ def first_line(text):
 
 def workloads_table(workloads):
     rows = [
-        [w.get("workload"), w.get("status"), w.get("duration_s"), w.get("submission_id"), first_line(w.get("error") or w.get("message"))]
+        [
+            w.get("workload"), w.get("status"), formatting.seconds(w.get("duration_s")), w.get("submission_id"),
+            first_line(w.get("error") or w.get("message")),
+        ]
         for w in workloads
     ]
-    return table(["WORKLOAD", "STATUS", "SECONDS", "SUBMISSION ID", "MESSAGE"], rows)
+    return table(["WORKLOAD", "STATUS", "DURATION", "SUBMISSION ID", "MESSAGE"], rows)
 
 
 def nodes_table(cluster):
