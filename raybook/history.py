@@ -47,6 +47,8 @@ def load_run(folder):
     if not isinstance(summary, dict):
         raise ReportError("%s: expected a JSON object" % summary_path)
     summary.setdefault("run_id", folder.name)
+    # ray_workloads writes COMPLETE after everything else; a summary without it was cut short.
+    summary["complete"] = (folder / "COMPLETE").is_file()
     workloads = summary.get("workloads")
     summary["workloads"] = [w for w in workloads if isinstance(w, dict) and w.get("workload")] if isinstance(workloads, list) else []
     summary.setdefault("started", _job_time(summary["workloads"], "start_time", min))

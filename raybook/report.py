@@ -113,7 +113,10 @@ def run_header(run):
         ("platform", run.get("platform")),
         ("nodes", run.get("nodes_alive")),
     ]
-    return "<h1>raybook run %s %s</h1>%s" % (esc(run.get("run_id")), status_html(run.get("status")), definitions(pairs))
+    warning = "" if run.get("complete") or run.get("status") == "RUNNING" else (
+        "<p class='status'>Incomplete: the run stopped before its results were all written (no COMPLETE marker).</p>")
+    return "<h1>raybook run %s %s</h1>%s%s" % (
+        esc(run.get("run_id")), status_html(run.get("status")), warning, definitions(pairs))
 
 
 def cluster_section(run):

@@ -58,6 +58,7 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 HEAD_PORTS = {"gcs-server": 6379, "dashboard": 8265, "client": 10001, "serve": 8000}
 FIRST_KUBERAY_WITH_AUTH_OPTIONS = "1.7.0"
 FIRST_RAY_WITH_TOKEN_AUTH = "2.52.0"
+RELEASE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
 AUTH_TOKEN_KEY = "auth_token"
 
 
@@ -138,14 +139,21 @@ def raycluster_manifest(cluster):
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         _fail("raycluster_worker_groups", "unique names", duplicates[0])
+    ray_version = cluster.get("ray_version")
+    if not isinstance(ray_version, str) or not RELEASE.match(ray_version):
+        # An unquoted 2.60 in YAML is the float 2.6: it would render rayproject/ray:2.6.
+        _fail("ray_version", "a Ray release as a quoted string X.Y.Z, such as '2.60.0'", ray_version)
     auth_mode = cluster.get("auth_mode", "disabled")
     if auth_mode not in ("disabled", "token"):
         _fail("raycluster_auth_mode", "disabled or token", auth_mode)
+    if cluster.get("required_auth_mode", auth_mode) == "token" and auth_mode != "token":
+        _fail("raycluster_auth_mode", "token while raybook_auth_mode is token (set raybook_auth_mode: disabled to run "
+              "the cluster without authentication on purpose)", auth_mode)
     auth_options = None
     if auth_mode == "token":
         if LooseVersion(str(cluster["ray_version"])) < LooseVersion(FIRST_RAY_WITH_TOKEN_AUTH):
-            _fail("raycluster_auth_mode", "disabled with ray_version below %s (no token authentication)"
-                  % FIRST_RAY_WITH_TOKEN_AUTH, auth_mode)
+            _fail("raycluster_auth_mode", "disabled with ray_version below %s (no token authentication; set "
+                  "raybook_auth_mode: disabled to run it without on purpose)" % FIRST_RAY_WITH_TOKEN_AUTH, auth_mode)
         secret = cluster.get("auth_secret")
         if not isinstance(secret, str) or not DNS_LABEL.match(secret):
             _fail("raycluster_auth_secret", "the name of the Secret holding the token", secret)

@@ -36,23 +36,31 @@ _value:
   type: dict
 """
 
+import math
+
 import yaml
 from ansible.errors import AnsibleFilterError
 
 MAPPINGS = ("resources", "runtime_env")
 RESOURCE_NAMES = ("num_cpus", "num_gpus", "memory")
+# Every field a workload.yml may have: a misspelt one (`timout`) would otherwise be silently ignored.
+FIELDS = ("name", "description", "entrypoint", "timeout", "resources", "runtime_env", "serve")
+SERVE_FIELDS = ("name", "import_path", "route_prefix", "args", "deployments")
 
 
 def check_workload(spec):
     """Return a one-line error (field: what was expected) for a parsed workload.yml, or None."""
     if not isinstance(spec, dict):
         return "expected a mapping of fields, got %s" % type(spec).__name__
+    unknown = sorted(str(field) for field in spec if field not in FIELDS)
+    if unknown:
+        return "%s: unknown field; expected only %s" % (", ".join(unknown), ", ".join(FIELDS))
     entrypoint = spec.get("entrypoint")
     if not isinstance(entrypoint, str) or not entrypoint.strip():
         return "entrypoint: expected a non-empty command, got %r" % (entrypoint,)
     timeout = spec.get("timeout", 1)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        return "timeout: expected a number of seconds > 0, got %r" % (timeout,)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
+        return "timeout: expected a finite number of seconds > 0, got %r" % (timeout,)
     for field in MAPPINGS:
         if not isinstance(spec.get(field) or {}, dict):
             return "%s: expected a mapping, got %r" % (field, spec[field])
@@ -65,6 +73,9 @@ def check_workload(spec):
         serve = spec["serve"]
         if not isinstance(serve, dict):
             return "serve: expected a mapping with name and import_path, got %r" % (serve,)
+        unknown = sorted("serve." + str(field) for field in serve if field not in SERVE_FIELDS)
+        if unknown:
+            return "%s: unknown field; expected only %s" % (", ".join(unknown), ", ".join(SERVE_FIELDS))
         for field in ("name", "import_path"):
             if not isinstance(serve.get(field), str) or not serve[field].strip():
                 return "serve.%s: expected a non-empty string, got %r" % (field, serve.get(field))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import time
 from urllib.parse import quote, urlparse
@@ -75,8 +76,9 @@ def check_connection_options(params):
         parsed.port
     except ValueError:
         return "address: the port in %r is not a number between 0 and 65535" % address
-    if params["timeout"] < 0:
-        return "timeout: expected a number of seconds >= 0, got %s" % params["timeout"]
+    timeout = params["timeout"]
+    if not math.isfinite(timeout) or timeout < 0:
+        return "timeout: expected a finite number of seconds >= 0, got %s" % timeout
     return None
 
 
@@ -136,7 +138,8 @@ class RayDashboard:
             data=data,
             headers=headers,
             validate_certs=self.validate_certs,
-            timeout=REQUEST_TIMEOUT_S,
+            # A request that hangs ends with the deadline (and never waits less than a moment).
+            timeout=max(0.5, min(REQUEST_TIMEOUT_S, self.remaining())),
         )
         text = response.read().decode("utf-8", "replace")
         try:

@@ -8,6 +8,7 @@ installed package's metadata instead."""
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version as installed_version
 
@@ -45,3 +46,25 @@ def sdk_client(dashboard, validate_certs, action):
     except Exception as exc:
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise RayClientError("%s %s failed: %s" % (action, dashboard.address, first_line)) from None
+
+
+def within_deadline(dashboard, action, work):
+    """Run `work()` (an SDK call, whose requests carry no timeout of their own) under the dashboard's deadline:
+    its result, or a one-line RayClientError when the time is up. A call still hanging then is abandoned with the
+    module's process."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # noqa: B036 (handed to the caller's thread)
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(dashboard.remaining())
+    if worker.is_alive():
+        raise RayClientError("%s %s did not finish within %.0fs (timeout)" % (action, dashboard.address, dashboard.timeout))
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

@@ -200,7 +200,7 @@ from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
     log_tail,
     needs_upload,
 )
-from ansible_collections.raybook.ray.plugins.module_utils.ray_sdk import check_client_version, sdk_client
+from ansible_collections.raybook.ray.plugins.module_utils.ray_sdk import check_client_version, sdk_client, within_deadline
 
 
 def argument_spec():
@@ -326,7 +326,7 @@ class JobTask:
             check_client_version(self.dashboard)
             return self.dashboard.submit_job({key: value for key, value in job.items() if value is not None})
         with sdk_client(self.dashboard, self.params["validate_certs"], "submitting to") as client:
-            return client.submit_job(**job)
+            return within_deadline(self.dashboard, "uploading the job's code to", lambda: client.submit_job(**job))
 
     def wait(self, details):
         if details.get("status") in TERMINAL_STATUSES:

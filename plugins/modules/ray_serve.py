@@ -50,6 +50,27 @@ options:
     description: Per-deployment overrides (C(name), C(num_replicas), C(ray_actor_options), ...).
     type: list
     elements: dict
+  http_host:
+    description:
+      - The address Serve's HTTP proxies listen on, on each node. Loopback by default, where the dashboard listens
+        too. Serve has no authentication, so anyone who reaches this address can call every application.
+      - V(0.0.0.0) or a node's IP exposes the applications on purpose (with the host firewall's peers only, or
+        your own front); see the project's docs/security.md.
+      - Serve takes its HTTP options when it starts; when it already runs with others, a warning says so and they
+        stay until Serve is shut down (O(state=absent) of its last application).
+    type: str
+    default: 127.0.0.1
+  http_port:
+    description: The port Serve's HTTP proxies listen on.
+    type: int
+    default: 8000
+  proxy_location:
+    description:
+      - Where Serve runs HTTP proxies. V(HeadOnly) when O(http_host) is one node's address (the head's), as the
+        other nodes cannot listen on it. Applies, like O(http_host), when Serve starts.
+    type: str
+    choices: [EveryNode, HeadOnly, Disabled]
+    default: EveryNode
   state:
     description: V(present) deploys the application; V(absent) removes it (and shuts Serve down when it was the last).
     type: str
@@ -131,7 +152,7 @@ from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
     check_working_dir,
     connection_argument_spec,
 )
-from ansible_collections.raybook.ray.plugins.module_utils.ray_sdk import sdk_client
+from ansible_collections.raybook.ray.plugins.module_utils.ray_sdk import sdk_client, within_deadline
 
 SETTLED = frozenset(("RUNNING", "DEPLOY_FAILED", "UNHEALTHY"))
 FAILED = frozenset(("DEPLOY_FAILED", "UNHEALTHY"))
@@ -148,6 +169,9 @@ def argument_spec():
         runtime_env=dict(type="dict"),
         args=dict(type="dict"),
         deployments=dict(type="list", elements="dict"),
+        http_host=dict(type="str", default="127.0.0.1"),
+        http_port=dict(type="int", default=8000),
+        proxy_location=dict(type="str", default="EveryNode", choices=["EveryNode", "HeadOnly", "Disabled"]),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         wait=dict(type="bool", default=True),
     )
@@ -178,9 +202,14 @@ def check_serve_options(params):
 
 def upload_local_code(dashboard, runtime_env, validate_certs):
     """Replace local working_dir/py_modules paths by the URIs Ray's SDK uploads them to (content-hashed)."""
-    with sdk_client(dashboard, validate_certs, "uploading the application's code to") as client:
-        client._upload_working_dir_if_needed(runtime_env)
-        client._upload_py_modules_if_needed(runtime_env)
+    action = "uploading the application's code to"
+    with sdk_client(dashboard, validate_certs, action) as client:
+
+        def upload():
+            client._upload_working_dir_if_needed(runtime_env)
+            client._upload_py_modules_if_needed(runtime_env)
+
+        within_deadline(dashboard, action, upload)
     return runtime_env
 
 
@@ -226,9 +255,11 @@ class ServeTask:
         self.params = module.params
         self.dashboard = dashboard
         self.name = self.params["name"]
+        self.details = {}  # the last answer of the Serve API: applications, http_options, ...
 
     def applications(self):
-        return self.dashboard.serve_details().get("applications") or {}
+        self.details = self.dashboard.serve_details() or {}
+        return self.details.get("applications") or {}
 
     def others(self, apps):
         """The other applications' declared configs, so one PUT keeps them as they are."""
@@ -244,8 +275,13 @@ class ServeTask:
         apps = self.applications()
         current = apps.get(self.name)
         changed = not current or current.get("deployed_app_config") != config
+        self.warn_if_listening_elsewhere()
         if changed and not self.module.check_mode:
-            self.dashboard.serve_put({"applications": self.others(apps) + [config]})
+            document = {
+                "http_options": self.http_options(), "proxy_location": self.params["proxy_location"],
+                "applications": self.others(apps) + [config],
+            }
+            self.dashboard.serve_put(document)
         if self.module.check_mode:
             return dict(changed=changed, **app_report(self.name, current))
         app = self.wait_until_settled() if self.params["wait"] else self.applications().get(self.name)
@@ -253,6 +289,18 @@ class ServeTask:
         if app and app.get("status") in FAILED:
             self.module.fail_json(msg=failure_message(self.name, app), **result)
         return result
+
+    def http_options(self):
+        return {"host": self.params["http_host"], "port": self.params["http_port"]}
+
+    def warn_if_listening_elsewhere(self):
+        running = self.details.get("http_options") or {}
+        wanted = self.http_options()
+        if running and self.details.get("applications") and any(running.get(k) != v for k, v in wanted.items()):
+            self.module.warn(
+                "Serve already listens on %s:%s, not %s:%s: HTTP options apply when Serve starts "
+                "(remove its applications to restart it)" % (running.get("host"), running.get("port"), wanted["host"], wanted["port"])
+            )
 
     def absent(self):
         apps = self.applications()

@@ -147,8 +147,8 @@ def test_the_token_is_on_each_host_0600_root_and_never_in_argv_results_or_logs(b
     for host in RAY_HOSTS:
         assert bed.sh(host, "stat -c '%a %U' /etc/raybook/ray-auth-token").stdout.split() == ["600", "root"]
         assert bed.sh(host, "cat /etc/raybook/ray-auth-token").stdout.strip() == token
-        assert token not in bed.sh(host, "ps -eo args").stdout, host
-        assert bed.sh(host, "grep -rl %s /tmp/ray/session_latest/logs" % token, check=False).stdout == "", host
+        assert token not in bed.sh(host, "ps -ww -eo args").stdout, host
+        assert bed.sh(host, "grep -rl %s /tmp/raybook-ray/session_latest/logs" % token, check=False).stdout == "", host
     for path in (bed.results_dir / RUN_ID).rglob("*"):
         if path.is_file():
             assert token not in path.read_text(errors="replace"), path

@@ -24,7 +24,7 @@ def test_a_bad_workload_yml_fails_before_anything_is_submitted_naming_file_and_f
     outcome = run_playbook("playbooks/workloads.yml", raybook_workloads=["bad"], raybook_workloads_dir=str(tmp_path))
     assert not outcome.ok
     [failure] = outcome.failures
-    assert failure["msg"].endswith("bad/workload.yml: timeout: expected a number of seconds > 0, got -3")
+    assert failure["msg"].endswith("bad/workload.yml: timeout: expected a finite number of seconds > 0, got -3")
     assert "\n" not in failure["msg"]
 
 

@@ -3,13 +3,15 @@
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import (
-    DASHBOARD, GPU_LOCAL_INVENTORY, LOCAL_INVENTORY, TOKEN_FILE, VENV_BIN, run_module, run_playbook, total,
+    DASHBOARD, GPU_LOCAL_INVENTORY, LOCAL_INVENTORY, PROJECT_DIR, TOKEN_FILE, VENV_BIN, run_module, run_playbook, total,
 )
 
 
@@ -243,11 +245,63 @@ def test_raybook_run_of_an_unknown_workload_fails_in_one_line(first_site_run, tm
     )
 
 
-def test_down_stops_ray_and_a_second_down_changes_nothing(first_site_run):
+def test_a_file_deleted_from_a_workload_is_not_uploaded_again(first_site_run, site_vars, tmp_path):
+    folder = tmp_path / "workloads" / "lister"
+    folder.mkdir(parents=True)
+    (folder / "workload.yml").write_text(
+        "entrypoint: python -c \"import json, os; print('RAYBOOK_RESULT ' + json.dumps(sorted(os.listdir('.'))))\"\n"
+        "resources: {num_cpus: 0}\n"
+    )
+    (folder / "old.py").write_text("print('old')\n")
+    runs = {}
+    for run_id in ("staged-1", "staged-2"):
+        outcome = run_playbook("playbooks/workloads.yml", **site_vars, raybook_workloads_dir=str(folder.parent),
+                               raybook_workloads=["lister"], raybook_run_id=run_id)
+        assert outcome.ok, outcome.failures
+        runs[run_id] = load(Path(site_vars["raybook_results_dir"]) / run_id / "lister" / "result.json")
+        (folder / "old.py").unlink(missing_ok=True)
+    assert runs == {"staged-1": ["old.py", "workload.yml"], "staged-2": ["workload.yml"]}
+
+
+def test_serve_listens_on_loopback_only(first_site_run):
+    """Serve has no authentication: like the dashboard, it listens where only this machine reaches it."""
+    listening = subprocess.run(["ss", "-Hltn", "sport = :8000"], capture_output=True, text=True, check=True).stdout
+    addresses = {line.split()[3].rsplit(":", 1)[0] for line in listening.splitlines()}
+    assert addresses == {"127.0.0.1"}, listening
+
+
+@pytest.fixture
+def colleagues_ray():
+    """A Ray started by hand in its own login session, as a colleague would: other ports, its own temp dir (short:
+    Ray's socket paths must fit in 107 bytes)."""
+    temp_dir = Path(tempfile.mkdtemp(prefix="rb-other-", dir="/tmp"))
+    command = [
+        str(VENV_BIN / "ray"), "start", "--head", "--port", "6390", "--dashboard-port", "8290", "--temp-dir", str(temp_dir),
+        "--node-ip-address", "127.0.0.1", "--ray-client-server-port", "20091", "--dashboard-agent-listen-port", "52390",
+        "--min-worker-port", "20100", "--max-worker-port", "20200", "--disable-usage-stats",
+    ]
+    subprocess.run(command, check=True, capture_output=True, timeout=120, start_new_session=True, env=dict(os.environ, RAY_USAGE_STATS_ENABLED="0"))
+    yield temp_dir
+    # Ours to stop now, and only it: the same script ray_node runs, from another session.
+    subprocess.run(["setsid", "python3", str(PROJECT_DIR / "roles/ray_node/files/ray_stop_session.py"), str(temp_dir)], check=True, timeout=60)
+    shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def ray_processes_of(temp_dir):
+    listing = subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in listing.splitlines() if str(temp_dir) + "/session_" in line]
+
+
+def test_down_stops_only_raybooks_ray_and_a_second_down_changes_nothing(first_site_run, colleagues_ray):
+    assert ray_processes_of("/tmp/raybook-ray") and ray_processes_of(colleagues_ray)
     down = run_playbook("playbooks/down.yml")
     assert down.ok and total(down, "changed") == 1
     rc, result = run_module("ray_cluster_info", {"address": DASHBOARD, "timeout": 0})
     assert rc != 0 and "unreachable" in result["msg"]
+    assert ray_processes_of("/tmp/raybook-ray") == []
+    assert len(ray_processes_of(colleagues_ray)) >= 3  # its GCS, raylet and dashboard
+    rc, result = run_module("ray_cluster_info", {"address": "http://127.0.0.1:8290", "timeout": 10}, token=False)
+    assert rc == 0 and result["nodes_alive"] == 1, result
     check = raybook("up", "--check", "-q")  # says what up would do, and does not do it
     assert check.returncode == 0, check.stderr
     assert "Would change:\n  localhost | Say that Ray's daemons would start\n" in check.stdout

@@ -35,7 +35,7 @@ def faulty_run(tmp_path_factory):
         raybook_run_id="faults",
     )
     yield outcome, results / "faults"
-    run_module("ray_serve", {"name": "badserve", "state": "absent"})
+    run_module("ray_serve", {"name": "badserve", "state": "absent", "timeout": 10})  # the last test stops the cluster
     run_playbook("playbooks/down.yml")
 
 
@@ -88,3 +88,21 @@ def test_the_report_shows_each_fault(faulty_run):
     page = write_report(run_dir).read_text()
     for text in ("raybook-faults-boom", "did not finish within 5s", "Serve application badserve DEPLOY_FAILED", "STOPPED"):
         assert text in page
+
+
+def test_a_cluster_lost_mid_run_stops_the_rest_at_once_in_one_line(faulty_run, tmp_path):
+    """A workload that takes the whole cluster down (`ray stop --force`, this test's own Ray): the later workloads
+    are not tried (each would wait out its own timeout), and the play says so in one line."""
+    workloads, results = tmp_path / "workloads", tmp_path / "results"
+    shutil.copytree(PROJECT_DIR / "workloads" / "smoke", workloads / "smoke")
+    for name, entrypoint in {"killer": "ray stop --force", "after": "python -c 'print(1)'"}.items():
+        (workloads / name).mkdir(parents=True)
+        (workloads / name / "workload.yml").write_text("entrypoint: %s\ntimeout: 15\n" % entrypoint)
+    outcome = run_playbook("playbooks/workloads.yml", raybook_workloads=["killer", "after", "smoke"],
+                           raybook_workloads_dir=str(workloads), raybook_results_dir=str(results), raybook_run_id="lost")
+    assert not outcome.ok
+    [failure] = outcome.failures
+    assert failure["msg"].startswith("the Ray cluster at http://127.0.0.1:8265 stopped answering during killer "
+                                     "(unreachable after 15s"), failure["msg"]
+    assert "not run: after, smoke; results in " in failure["msg"]
+    assert not (results / "lost" / "after").exists()

@@ -15,7 +15,7 @@ from tests.conftest import PROJECT_DIR, VENV_BIN, ansible_env, run_module
 MODULE_CASES = {
     "ray_job: address not http": ("ray_job", {"entrypoint": "true", "address": "ftp://head:8265"}, "address: expected an http(s) URL"),
     "ray_job: port out of range": ("ray_job", {"entrypoint": "true", "address": "http://head:99999"}, "address: the port in"),
-    "ray_job: negative timeout": ("ray_job", {"entrypoint": "true", "timeout": -1}, "timeout: expected a number of seconds >= 0"),
+    "ray_job: negative timeout": ("ray_job", {"entrypoint": "true", "timeout": -1}, "timeout: expected a finite number of seconds >= 0"),
     "ray_job: timeout not a number": ("ray_job", {"entrypoint": "true", "timeout": "soon"}, "argument 'timeout' is of type"),
     "ray_job: empty entrypoint": ("ray_job", {"entrypoint": "  "}, "entrypoint: expected a non-empty command"),
     "ray_job: negative CPUs": ("ray_job", {"entrypoint": "true", "entrypoint_num_cpus": -2}, "entrypoint_num_cpus: expected a number >= 0"),
@@ -27,6 +27,16 @@ MODULE_CASES = {
     "ray_job: dashboard down (retried, then named)": ("ray_job", {"entrypoint": "true", "address": "http://127.0.0.1:9", "timeout": 3}, "Ray dashboard at http://127.0.0.1:9 unreachable after 3s"),
     "ray_cluster_info: unreachable address": ("ray_cluster_info", {"address": "http://127.0.0.1:9", "timeout": 0}, "Ray dashboard at http://127.0.0.1:9 unreachable"),
     "ray_serve: missing import_path": ("ray_serve", {"name": "app"}, "import_path"),
+    "ray_job: timeout inf": ("ray_job", {"entrypoint": "true", "timeout": "inf"}, "timeout: expected a finite number of seconds >= 0, got inf"),
+    "ray_job: timeout nan": ("ray_job", {"entrypoint": "true", "timeout": "nan"}, "timeout: expected a finite number of seconds >= 0, got nan"),
+    "ray_serve: timeout inf": ("ray_serve", {"name": "a", "import_path": "a:b", "timeout": "inf"}, "timeout: expected a finite number"),
+    "ray_cluster_info: negative timeout": ("ray_cluster_info", {"timeout": -3}, "timeout: expected a finite number of seconds >= 0, got -3"),
+    "ray_job_info: timeout nan": ("ray_job_info", {"timeout": "nan"}, "timeout: expected a finite number of seconds >= 0, got nan"),
+    "ray_serve: http_port not a number": ("ray_serve", {"name": "a", "import_path": "a:b", "http_port": "web"}, "argument 'http_port' is of type"),
+    "ray_serve: unknown proxy location": ("ray_serve", {"name": "a", "import_path": "a:b", "proxy_location": "Everywhere"}, "value of proxy_location must be one of"),
+    "ray_serve: import path without a colon": ("ray_serve", {"name": "a", "import_path": "app"}, "import_path:"),
+    "ray_job: empty token": ("ray_job", {"entrypoint": "true", "auth_token_file": "/dev/null"}, "auth_token_file: /dev/null is empty"),
+    "ray_cluster_info: address without a host": ("ray_cluster_info", {"address": "http://:8265"}, "address: expected an http(s) URL"),
 }
 
 
@@ -66,6 +76,7 @@ def group(**fields):
     return {"name": "cpu", "replicas": 1, "cpu": 1, "memory": "2Gi", **fields}
 
 
+BAD_WORKLOADS = PROJECT_DIR / "tests" / "fixtures" / "bad-workloads"
 PLAYBOOK_CASES = {
     "worker group without a name": (render({"raycluster_worker_groups": [{"replicas": 1, "cpu": 1, "memory": "2Gi"}]}), "raycluster_worker_groups"),
     "negative replicas": (render({"raycluster_worker_groups": [group(replicas=-1)]}), "raycluster_worker_groups[0].replicas: expected a whole number >= 0"),
@@ -80,6 +91,18 @@ PLAYBOOK_CASES = {
     "unknown platform": (["site.yml", "-e", "ray_platform=openstack"], "ray_platform one of baremetal, kind, kubernetes (got openstack)"),
     "bad run id": (["playbooks/workloads.yml", "-e", "raybook_run_id=a/b"], "raybook_run_id: expected letters, digits"),
     "render without a folder": (["playbooks/render.yml", "-i", "inventory/kind.yml"], "raybook_render_dir: expected a folder"),
+    "ray_version as a YAML float": (["site.yml", "-e", '{"ray_version": 2.60}'], "ray_version: expected a Ray release as a quoted string X.Y.Z, such as '2.60.0', got 2.6"),
+    "ray_version latest": (["site.yml", "-e", "ray_version=latest"], "ray_version: expected a Ray release as a quoted string X.Y.Z"),
+    "ray_version on kind, float": (["playbooks/render.yml", "-i", "inventory/kind.yml", "-e", '{"ray_version": 2.6, "raybook_render_dir": "/tmp/raybook-bad-input"}'],
+                                   "ray_version: expected a Ray release as a quoted string X.Y.Z"),
+    "head without memory": (render({"raycluster_head": {"cpu": 1}}), "missing required arguments: memory found in raycluster_head"),
+    "negative GPUs in a worker group": (render({"raycluster_worker_groups": [group(gpu=-1)]}), "raycluster_worker_groups[0].gpu: expected a whole number >= 0"),
+    "token auth dropped on kind": (render({"raycluster_auth_mode": "disabled"}), "raycluster_auth_mode: expected token while raybook_auth_mode is token"),
+    "the guide's Ray 2.9.0 with token auth": (render({"ray_version": "2.9.0", "kuberay_version": "1.2.2"}), "raycluster_auth_mode: expected disabled with ray_version below 2.52.0"),
+    "workload timeout inf": (["playbooks/workloads.yml", "-e", '{"raybook_workloads_dir": "%s", "raybook_workloads": ["forever"]}' % BAD_WORKLOADS],
+                             "forever/workload.yml: timeout: expected a finite number of seconds > 0, got inf"),
+    "unknown serve field": (["playbooks/workloads.yml", "-e", '{"raybook_workloads_dir": "%s", "raybook_workloads": ["badserve"]}' % BAD_WORKLOADS],
+                            "badserve/workload.yml: serve.port: unknown field; expected only name, import_path"),
 }
 
 
@@ -89,6 +112,24 @@ def test_playbook_bad_input(case):
     rc, message = playbook_failure(*args)
     assert rc != 0
     assert expected in message and "\n" not in message.strip() and "Traceback" not in message, message
+
+
+def test_a_short_token_is_refused_before_anything_starts(tmp_path):
+    token = tmp_path / "token"
+    token.write_text("s3cret!\n")
+    rc, message = playbook_failure("playbooks/cluster.yml", "-i", "inventory/local.yml", "-e", "raybook_auth_token_file=%s" % token)
+    assert rc != 0
+    assert message == ("raybook_auth_token_file: the token in %s has 7 characters; expected at least 32 "
+                       "(delete the file to have one generated)" % token)
+
+
+def test_misspelt_workload_fields_are_named_with_the_allowed_ones(tmp_path):
+    (tmp_path / "typo").mkdir()
+    (tmp_path / "typo" / "workload.yml").write_text("entrypoint: python main.py\ntimout: 60\n")
+    rc, message = playbook_failure("playbooks/workloads.yml", "-e", json.dumps(
+        {"raybook_workloads_dir": str(tmp_path), "raybook_workloads": ["typo"]}))
+    assert rc != 0
+    assert message.startswith("typo/workload.yml: timout: unknown field; expected only name, description, entrypoint"), message
 
 
 def test_a_workload_yml_that_is_not_yaml_is_named(tmp_path):
@@ -117,3 +158,26 @@ def test_cli_with_an_unknown_workload_says_so_in_one_line():
     assert completed.returncode == 1
     assert completed.stderr.strip().endswith("raybook_workloads: no workload 'no-such-workload' "
                                              f"({PROJECT_DIR}/workloads/no-such-workload/workload.yml is missing)")
+
+
+# The commands that read the results folder: a run or workload name is never a path out of it.
+CLI_CASES = {
+    "report: a run id that climbs out": (["report", "../../etc"], "error: run id: expected a folder name"),
+    "report: an absolute run id": (["report", "/etc"], "error: run id: expected a folder name"),
+    "report: a hidden run id": (["report", ".."], "error: run id: expected a folder name"),
+    "report: compare a run that is not there": (["report", "--compare", "a", "b"], "error: no run at "),
+    "report: compare with one run": (["report", "--compare", "a"], "argument --compare: expected 2 arguments"),
+    "logs: a workload name that climbs out": (["logs", "../../../etc/passwd"], "error: "),
+    "logs: no run at all": (["logs", "smoke", "--run", "nope"], "error: no run at "),
+    "runs: an unknown flag": (["runs", "--all"], "unrecognized arguments: --all"),
+    "up: check takes no value": (["up", "--check=yes"], "argument --check: ignored explicit argument 'yes'"),
+}
+
+
+@pytest.mark.parametrize("case", CLI_CASES, ids=list(CLI_CASES))
+def test_cli_bad_input(case, tmp_path):
+    args, expected = CLI_CASES[case]
+    completed = raybook(*args, "--results-dir", str(tmp_path)) if args[0] != "up" else raybook(*args)
+    assert completed.returncode in (1, 2)
+    assert expected in completed.stderr and "Traceback" not in completed.stderr, completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr

@@ -31,7 +31,7 @@ def assert_one_line_failure(rc, result, starts_with):
         ({"entrypoint": "python x.py", "no_such_option": 1}, "Unsupported parameters for (raybook.ray.ray_job) module: no_such_option"),
         ({"entrypoint": "   "}, "entrypoint: expected a non-empty command"),
         ({"entrypoint": "python x.py", "working_dir": "/no/such/dir"}, "working_dir: no such directory on this host: /no/such/dir"),
-        ({"entrypoint": "python x.py", "timeout": -5}, "timeout: expected a number of seconds >= 0"),
+        ({"entrypoint": "python x.py", "timeout": -5}, "timeout: expected a finite number of seconds >= 0"),
         ({"entrypoint": "python x.py", "address": "127.0.0.1:8265"}, "address: expected an http(s) URL"),
         ({"entrypoint": "python x.py", "entrypoint_num_cpus": -1}, "entrypoint_num_cpus: expected a number >= 0"),
         ({"state": "absent"}, "submission_id: required with state=absent"),

@@ -24,7 +24,7 @@ def test_an_address_that_is_not_an_http_url_is_refused_naming_the_field(address)
 
 def test_a_negative_timeout_is_refused():
     assert ray_client.check_connection_options(params(timeout=-1.0)) == (
-        "timeout: expected a number of seconds >= 0, got -1.0"
+        "timeout: expected a finite number of seconds >= 0, got -1.0"
     )
 
 

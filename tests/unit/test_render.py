@@ -43,9 +43,10 @@ def schemas():
 RENDER_CASES = {
     "kind": ("inventory/kind.yml", []),
     "kubernetes-example-with-gpu-group": ("inventory/kubernetes.example.yml", []),
-    "guide-pair-1.2.2": ("inventory/kind.yml", ["-e", "kuberay_version=1.2.2", "-e", "ray_version=2.9.0"]),
+    "guide-pair-1.2.2": ("inventory/kind.yml", ["-e", "kuberay_version=1.2.2", "-e", "ray_version=2.9.0",
+                                                "-e", "raybook_auth_mode=disabled"]),
     "token-auth-through-the-environment-on-1.2.2": ("inventory/kind.yml", ["-e", "kuberay_version=1.2.2"]),
-    "auth-disabled": ("inventory/kind.yml", ["-e", "raycluster_auth_mode=disabled"]),
+    "auth-disabled": ("inventory/kind.yml", ["-e", "raybook_auth_mode=disabled"]),
 }
 
 
@@ -131,8 +132,13 @@ def test_token_auth_by_default_through_auth_options_or_the_environment(tmp_path)
     assert not list(out.glob("*secret*")), "the token never goes into a rendered file"
 
 
-def test_the_guides_ray_2_9_has_no_token_auth(tmp_path):
-    result, out = render(tmp_path, "inventory/kind.yml", "-e", "kuberay_version=1.2.2", "-e", "ray_version=2.9.0")
+def test_the_guides_ray_2_9_has_no_token_auth_so_it_is_refused_until_auth_is_disabled_on_purpose(tmp_path):
+    guide = ["-e", "kuberay_version=1.2.2", "-e", "ray_version=2.9.0"]
+    result, out = render(tmp_path, "inventory/kind.yml", *guide)
+    assert result.returncode != 0
+    assert "raycluster_auth_mode: expected disabled with ray_version below 2.52.0" in result.stdout
+    assert not (out / "raycluster.yaml").exists()
+    result, out = render(tmp_path, "inventory/kind.yml", *guide, "-e", "raybook_auth_mode=disabled")
     assert result.returncode == 0, result.stdout[-2000:]
     manifest = yaml.safe_load((out / "raycluster.yaml").read_text())
     assert "authOptions" not in manifest["spec"] and all("env" not in c for c in containers(manifest))
@@ -173,6 +179,10 @@ BAD_CLUSTERS = {
     "unknown auth mode": (cluster(auth_mode="basic"), "raycluster_auth_mode: expected disabled or token"),
     "token on a Ray without it": (cluster(auth_mode="token", auth_secret="s", ray_version="2.9.0"),
                                   "raycluster_auth_mode: expected disabled with ray_version below 2.52.0"),
+    "auth dropped while the project asks for it": (cluster(auth_mode="disabled", required_auth_mode="token"),
+                                                   "raycluster_auth_mode: expected token while raybook_auth_mode is token"),
+    "ray_version as a YAML float": (cluster(ray_version=2.6), "ray_version: expected a Ray release as a quoted string X.Y.Z"),
+    "ray_version latest": (cluster(ray_version="latest"), "ray_version: expected a Ray release as a quoted string X.Y.Z"),
 }
 
 
@@ -191,3 +201,36 @@ def test_bad_inventory_value_stops_render_before_writing_anything(tmp_path):
     assert result.returncode != 0
     assert "raycluster_worker_groups[0].replicas: expected a whole number >= 0, got -2" in result.stdout
     assert not (out / "raycluster.yaml").exists()
+
+
+def test_the_optional_network_policy_admits_only_the_clusters_own_pods_to_the_head(tmp_path):
+    result, out = render(tmp_path, "inventory/kind.yml")
+    assert result.returncode == 0 and not (out / "raycluster-head-networkpolicy.yaml").exists()  # off by default
+    result, out = render(tmp_path, "inventory/kind.yml", "-e", "raycluster_network_policy=true")
+    assert result.returncode == 0, result.stdout[-2000:]
+    policy = yaml.safe_load((out / "raycluster-head-networkpolicy.yaml").read_text())
+    service = yaml.safe_load((ROOT / "roles/ray_cluster_k8s/templates/head-nodeport.yml.j2").read_text().replace(
+        "{{ raycluster_name }}", "raybook").replace("{{ raycluster_namespace }}", "ray").split("ports:")[0])
+    assert policy["kind"] == "NetworkPolicy" and policy["metadata"]["namespace"] == "ray"
+    # The same pod the head's Service selects: KubeRay's labels of the head pod.
+    assert policy["spec"]["podSelector"]["matchLabels"] == service["spec"]["selector"] == {
+        "ray.io/cluster": "raybook", "ray.io/node-type": "head"}
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    assert policy["spec"]["ingress"] == [{"from": [
+        {"podSelector": {"matchLabels": {"ray.io/cluster": "raybook"}}},
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kuberay-system"}}},
+    ]}]
+
+
+def test_a_proxy_password_stays_in_a_secret_never_in_the_raycluster(tmp_path, schemas):
+    proxy = {"proxy_env": {"HTTP_PROXY": "http://bob:s3cret-pw@proxy.example:3128", "NO_PROXY": "localhost,.svc"}}
+    result, out = render(tmp_path, "inventory/kind.yml", "-e", json.dumps(proxy))
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "s3cret-pw" not in result.stdout
+    for path in out.iterdir():
+        assert "s3cret-pw" not in path.read_text(), path
+    manifest = yaml.safe_load((out / "raycluster.yaml").read_text())
+    for container in containers(manifest):
+        for name in ("HTTP_PROXY", "NO_PROXY"):
+            assert {"name": name, "valueFrom": {"secretKeyRef": {"name": "raybook-raybook-proxy", "key": name}}} in container["env"]
+    jsonschema.validate(manifest, schemas["v1.7.0"])  # the kind inventory's KubeRay

@@ -140,7 +140,13 @@ def test_a_partial_or_broken_result_is_shown_as_missing_not_raised(results):
     assert re.search(r"<dt>Ray</dt><dd>-</dd>", page)
 
 
-def test_the_page_is_replaced_whole(results, monkeypatch):
+def test_a_run_cut_short_says_so(results):
+    (results / SIX_EPOCHS / "COMPLETE").unlink()
+    assert "Incomplete: the run stopped before its results were all written" in report.write_report(results / SIX_EPOCHS).read_text()
+    assert "Incomplete" not in report.write_report(results / TEN_EPOCHS).read_text()
+
+
+def test_the_page_is_replaced_whole(results):
     """Written to a temporary file and renamed: a reader sees the old page or the new one, never half of one."""
     page = report.write_report(results / TEN_EPOCHS)
     before = page.stat().st_ino

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import statistics
 import time
 import urllib.request
@@ -19,7 +20,8 @@ def post(url, document):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", default="http://127.0.0.1:8000/classify")
+    # Where the role deployed Serve (RAYBOOK_SERVE_URL), under the application's route.
+    parser.add_argument("--url", default=os.environ.get("RAYBOOK_SERVE_URL", "http://127.0.0.1:8000") + "/classify")
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--points-per-request", type=int, default=4)
     parser.add_argument("--seed", type=int, default=23)
