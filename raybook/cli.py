@@ -35,7 +35,7 @@ def build_parser():
         "-i", "--inventory", type=Path, default=driver.DEFAULT_INVENTORY, help="inventory file (default: %(default)s)"
     )
     common.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
-    common.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress lines (a running job's plain line only)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     results = OneLineParser(add_help=False)
     results.add_argument("--results-dir", type=Path, default=driver.PROJECT_DIR / "results", help="default: %(default)s")
@@ -210,7 +210,7 @@ def main(argv=None):
         print("raybook: inventory: no such file: %s" % args.inventory, file=sys.stderr)
         return EXIT_USAGE
     args.inventory = args.inventory.resolve()
-    progress = display.Progress(enabled=not (args.quiet or args.json))
+    progress = display.Progress(enabled=not args.json, quiet=args.quiet)
     outcomes, extra = COMMANDS[args.command](args, progress)
     succeeded = all(outcome.ok for outcome in outcomes) and extra.get("status") not in FAILED_JOB_STATUSES
     if args.json:

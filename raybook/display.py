@@ -14,12 +14,14 @@ PLAIN_JOB_LINE_EVERY_S = 10
 
 
 class Progress:
-    """One line per task: rewritten in place on a terminal, appended otherwise; silent when disabled."""
+    """One line per task: rewritten in place on a terminal, appended otherwise; silent when disabled. Quiet keeps
+    only a running job's plain line, so a long job is never silent."""
 
-    def __init__(self, stream=sys.stderr, enabled=True):
+    def __init__(self, stream=sys.stderr, enabled=True, quiet=False):
         self.stream = stream
         self.enabled = enabled
-        self.live = enabled and stream.isatty()
+        self.quiet = quiet
+        self.live = enabled and not quiet and stream.isatty()
         self.name = ""
         self.count = 0
         self.started = time.monotonic()
@@ -27,8 +29,8 @@ class Progress:
         self.job_text, self.job_shown_at = "", 0.0
         self.lock = threading.Lock()  # the job watcher writes from its own thread
 
-    def _write(self, text, final=False):
-        if not self.enabled:
+    def _write(self, text, final=False, job=False):
+        if not self.enabled or (self.quiet and not job):
             return
         with self.lock:
             if self.live:
@@ -50,13 +52,13 @@ class Progress:
         self._write(self._task_line())
 
     def job(self, text):
-        """A running job's elapsed time and last log line: on the task's line on a terminal; otherwise a plain
-        line when it changed, at most every PLAIN_JOB_LINE_EVERY_S seconds."""
+        """A running job's elapsed time and last log line: on the task's line on a terminal; otherwise (or quiet)
+        a plain line when it changed, at most every PLAIN_JOB_LINE_EVERY_S seconds."""
         if self.live:
             self._write(self._task_line(text))
         elif text != self.job_text and time.monotonic() - self.job_shown_at >= PLAIN_JOB_LINE_EVERY_S:
             self.job_text, self.job_shown_at = text, time.monotonic()
-            self._write("  job: " + text)
+            self._write("  job: " + text, job=True)
 
     def failure(self, failure):
         where = failure["host"] or "-"

@@ -159,6 +159,17 @@ def test_without_a_terminal_job_lines_are_plain_and_sparse(monkeypatch):
     now[0] += display.PLAIN_JOB_LINE_EVERY_S
     progress.job("train RUNNING 20s: c")
     assert stream.getvalue() == "  job: train RUNNING 2s: a\n  job: train RUNNING 20s: c\n"
-    quiet = Stream(tty=False)
-    display.Progress(stream=quiet, enabled=False).job("train RUNNING 2s: a")
-    assert quiet.getvalue() == ""
+    machine = Stream(tty=False)
+    display.Progress(stream=machine, enabled=False).job("train RUNNING 2s: a")  # --json
+    assert machine.getvalue() == ""
+
+
+def test_quiet_keeps_only_the_running_jobs_plain_line():
+    stream = Stream(tty=True)
+    progress = display.Progress(stream=stream, quiet=True)
+    progress.start("playbooks/workloads.yml")
+    progress.task("Submit the workload as a Ray job and wait for it")
+    progress.job("train RUNNING 12s: epoch 2 loss 0.5")
+    progress.failure({"host": "localhost", "task": "t", "msg": "m"})
+    progress.done()
+    assert stream.getvalue() == "  job: train RUNNING 12s: epoch 2 loss 0.5\n"
