@@ -89,7 +89,7 @@ def command_run(args, progress):
             watch.stop()
     extra = {"run_id": run_id, "results": str(run_dir), "workloads": []}
     if (run_dir / "summary.json").is_file():  # absent when the play stopped before any workload ran
-        summary = report.load_run(run_dir)
+        summary = history.load_run(run_dir)
         extra.update(workloads=summary["workloads"], report=str(report.write_report(run_dir, summary)))
     return [outcome], extra
 
@@ -124,7 +124,7 @@ def command_report(args, progress):
             return {"comparison": str(path), "measures": [dict(zip(("measure", "a", "b", "change"), row)) for row in rows],
                     "changed": changed}
         run_dir = history.run_dir(args.results_dir, args.run_id)
-        summary = report.load_run(run_dir)
+        summary = history.load_run(run_dir)
         return {"report": str(report.write_report(run_dir, summary)), "results": str(run_dir), "workloads": summary["workloads"]}
 
     return local_command("report", work)
@@ -140,9 +140,10 @@ def command_logs(args, progress):
     def work():
         run_dir = history.run_dir(args.results_dir, args.run)
         run = history.load_run(run_dir)
-        path = history.run_dir(run_dir, args.workload, "workload") / "logs.txt"
-        if (run_dir / args.workload / "job.json").is_file() and path.is_file():
-            return {"run_id": run["run_id"], "workload": args.workload, "logs": path.read_text(), "status": "done"}
+        workload_dir = history.run_dir(run_dir, args.workload, "workload")
+        if (workload_dir / "job.json").is_file() and (workload_dir / "logs.txt").is_file():
+            logs = (workload_dir / "logs.txt").read_text()
+            return {"run_id": run["run_id"], "workload": args.workload, "logs": logs, "status": "done"}
         api = live.JobsAPI.for_run(run_dir)
         if api is None or run.get("status") != "RUNNING":
             known = ", ".join(w["workload"] for w in run["workloads"]) or "none yet"

@@ -12,6 +12,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 REQUEST_TIMEOUT_S = 3
+# A job in these has not ended yet.
+ACTIVE_STATUSES = ("PENDING", "RUNNING")
 
 
 class JobsAPI:
@@ -48,7 +50,7 @@ class JobsAPI:
         """The run's job that is running now (PENDING or RUNNING), or None."""
         for job in self.get("/api/jobs/") or []:
             metadata = job.get("metadata") or {}
-            if metadata.get("raybook_run_id") == run_id and job.get("status") in ("PENDING", "RUNNING"):
+            if metadata.get("raybook_run_id") == run_id and job.get("status") in ACTIVE_STATUSES:
                 return job
         return None
 
@@ -103,6 +105,6 @@ def follow(api, submission_id, write, interval=1.0, sleep=time.sleep):
         if len(logs) > shown:
             write(logs[shown:])
             shown = len(logs)
-        if status not in ("PENDING", "RUNNING"):
+        if status not in ACTIVE_STATUSES:
             return status
         sleep(interval)

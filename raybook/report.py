@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 
 from raybook import display, formatting, history, plots
-from raybook.history import ReportError, load_run  # noqa: F401  (the CLI's names for them)
 
 STATUS_CLASSES = {"SUCCEEDED": "ok", "RUNNING": "running"}
 # The result fields shown as numbers beside a workload's plots, in this order.
@@ -179,8 +178,9 @@ def workload_section(workload, run_dir):
         parts.append("<p class='muted'>No result: the workload %s.</p>" % esc((workload.get("status") or "ERROR").lower()))
         return "".join(parts)
     shown = [(formatting.label(key), formatting.value(key, result[key])) for key in HEADLINES if key in result]
-    if where_it_ran(result):
-        shown.append(("ran on", where_it_ran(result)))
+    places = where_it_ran(result)
+    if places:
+        shown.append(("ran on", places))
     if shown:
         parts.append(definitions(shown))
     for plot in plots.FOR_RESULT:
@@ -198,7 +198,7 @@ def write_report(run_dir, summary=None):
     """Write run_dir/report.html and its plots (from `summary`, else from disk), then results/index.html beside
     the runs; return the page's path."""
     run_dir = Path(run_dir).resolve()
-    run = summary or load_run(run_dir)
+    run = summary or history.load_run(run_dir)
     body = "".join([
         "<p><a href='../index.html'>All runs</a></p>",
         run_header(run),
@@ -271,7 +271,7 @@ def write_comparison(results_dir, first_id, second_id):
     and both loss curves on one plot. Returns (path, rows) where rows are (measure, A, B, delta) as text."""
     results_dir = Path(results_dir).resolve()
     first_dir, second_dir = history.run_dir(results_dir, first_id), history.run_dir(results_dir, second_id)
-    first, second = load_run(first_dir), load_run(second_dir)
+    first, second = history.load_run(first_dir), history.load_run(second_dir)
     a, b = history.metrics(first), history.metrics(second)
     rows = [("status", first.get("status") or "-", second.get("status") or "-", "")]
     rows += [
