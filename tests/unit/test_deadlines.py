@@ -2,16 +2,15 @@
 within the task's timeout, in one line. The dashboards are in-process fakes on loopback (a real dashboard cannot be
 made to hang on purpose); the modules run for real through `ansible`."""
 
-import json
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import version
 
 import pytest
 
 from tests.conftest import run_module
+from tests.fake_dashboard import json_server
 
 # Ansible's own start-up and the module's imports, on top of the task's timeout.
 SLACK_S = 20
@@ -47,28 +46,15 @@ def dashboard_that_hangs_after_its_version():
     """Answers /api/version (with this host's Ray version, so the client's check passes), then hangs on the rest."""
     release = threading.Event()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            if self.path.startswith("/api/version"):
-                body = json.dumps({"version": "4", "ray_version": version("ray"), "ray_commit": "x"}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body)
-                return
-            release.wait(120)
+    def answer(method, path, headers):
+        if path.startswith("/api/version"):
+            return 200, {"version": "4", "ray_version": version("ray"), "ray_commit": "x"}
+        release.wait(120)
+        return 503, None
 
-        do_PUT = do_POST = do_GET  # noqa: N815
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield "http://127.0.0.1:%d" % server.server_port
-    release.set()
-    server.shutdown()
+    with json_server(answer) as address:
+        yield address
+        release.set()
 
 
 def timed(module, args):

@@ -5,14 +5,13 @@ integration tests follow real jobs."""
 import io
 import json
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from raybook import display, live
 from tests.conftest import VENV_BIN
+from tests.fake_dashboard import json_server
 
 TOKEN = "t" * 40
 LOG_LINES = ["Running entrypoint for job raybook-r1-train", "epoch 1 loss 0.9", "epoch 2 loss 0.5", "done"]
@@ -47,24 +46,14 @@ class FakeJobs:
 def dashboard():
     jobs = FakeJobs()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
-            if self.headers.get("Authorization") != "Bearer " + TOKEN:
-                self.send_response(401)
-                self.end_headers()
-                return
-            document = jobs.routes(self.path)
-            self.send_response(404 if document is None else 200)
-            self.end_headers()
-            self.wfile.write(json.dumps(document).encode())
+    def answer(method, path, headers):
+        if headers.get("Authorization") != "Bearer " + TOKEN:
+            return 401, None
+        document = jobs.routes(path)
+        return (404 if document is None else 200), document
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield "http://127.0.0.1:%d" % server.server_port, jobs
-    server.shutdown()
+    with json_server(answer) as address:
+        yield address, jobs
 
 
 @pytest.fixture

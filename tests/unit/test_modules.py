@@ -3,14 +3,13 @@
 None of these needs a running Ray cluster: bad input is refused before anything is contacted.
 """
 
-import http.server
 import json
 import subprocess
-import threading
 
 import pytest
 
 from tests.conftest import PROJECT_DIR, VENV_BIN, ansible_env, run_module
+from tests.fake_dashboard import json_server
 from tests.unit.test_ray_client import closed_port
 
 MODULES = ["ray_job", "ray_job_info", "ray_cluster_info", "ray_serve"]
@@ -56,33 +55,16 @@ def test_an_unreachable_address_is_retried_then_named(module):
     assert_one_line_failure(rc, result, "Ray dashboard at %s unreachable after 2s: " % address)
 
 
-class OldRayDashboard(http.server.BaseHTTPRequestHandler):
+def old_ray_dashboard(method, path, headers):
     """Answers like the dashboard of a Ray 2.9.0 cluster with no jobs (an old Ray cannot be installed beside ours)."""
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        if self.path == "/api/version":
-            body, code = {"version": "4", "ray_version": "2.9.0", "ray_commit": "x"}, 200
-        else:
-            body, code = {"error": "Job does not exist"}, 404
-        payload = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
+    if path == "/api/version":
+        return 200, {"version": "4", "ray_version": "2.9.0", "ray_commit": "x"}
+    return 404, {"error": "Job does not exist"}
 
 
 def test_a_cluster_with_another_ray_version_is_refused_before_submitting():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OldRayDashboard)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        address = "http://127.0.0.1:%d" % server.server_address[1]
+    with json_server(old_ray_dashboard) as address:
         rc, result = run_module("ray_job", {"address": address, "entrypoint": "python x.py", "submission_id": "v1"})
-    finally:
-        server.shutdown()
     assert_one_line_failure(rc, result, "Ray version mismatch: this client has ray 2.60.0 but the cluster runs ray 2.9.0")
 
 

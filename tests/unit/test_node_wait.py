@@ -5,13 +5,12 @@ made to hang half-started on purpose); the wait is ray_node's own tasks, run by 
 import json
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.conftest import PROJECT_DIR, VENV_BIN, ansible_env
+from tests.fake_dashboard import json_server
 
 HEAD_ONLY = {"data": {"result": {"result": [
     {"node_id": "a" * 56, "node_ip": "127.0.0.1", "is_head_node": True, "state": "ALIVE", "resources_total": {"CPU": 2.0}},
@@ -21,26 +20,13 @@ HEAD_ONLY = {"data": {"result": {"result": [
 
 @pytest.fixture
 def head_dashboard():
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            if self.path.startswith("/api/version"):
-                body = {"version": "4", "ray_version": "2.60.0", "ray_commit": "x"}
-            elif self.path.startswith("/api/v0/nodes"):
-                body = HEAD_ONLY
-            else:
-                body = {}
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(json.dumps(body).encode())
+    def answer(method, path, headers):
+        if path.startswith("/api/version"):
+            return 200, {"version": "4", "ray_version": "2.60.0", "ray_commit": "x"}
+        return 200, HEAD_ONLY if path.startswith("/api/v0/nodes") else {}
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield "http://127.0.0.1:%d" % server.server_port
-    server.shutdown()
+    with json_server(answer) as address:
+        yield address
 
 
 def wait_for_node(tmp_path, dashboard, timeout):
