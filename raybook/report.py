@@ -24,6 +24,7 @@ STYLE = """
 *{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;padding:1em;max-width:62em;color:var(--fg);
 line-height:1.4}
+p{overflow-wrap:anywhere}
 h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid var(--line)}
 .scroll{overflow-x:auto}table{border-collapse:collapse;margin:.5em 0}
 td,th{border:1px solid var(--line);padding:.3em .6em;text-align:left;vertical-align:top}
