@@ -1,7 +1,8 @@
-"""The ray_cluster_k8s role through real ansible-playbook runs against a Kubernetes API emulator (kmock; see
+"""The ray_cluster_k8s and kuberay_operator roles through real ansible-playbook runs against a Kubernetes API emulator (kmock; see
 tests/kube_api.py): no API server or KubeRay operator can run on the test machine, so the emulator stands in for
 the API and the test plays the operator (marking RayClusters ready, or leaving a pod Pending). kmock 0.8 cannot
-parse requests for the namespaces resource itself, so the role's namespace creation is switched off here."""
+parse requests for the namespaces resource itself, so the roles' namespace creation is switched off here. No chart
+repository can be reached either: the operator's helm runs are answered by tests/fake_helm.py, which records them."""
 
 import base64
 import json
@@ -18,21 +19,31 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 PLAYBOOK = "tests/playbooks/raycluster.yml"
 
 
-def run(kubeconfig, *extra, timeout=240):
-    """ansible-playbook with the json callback: (rc, the failed task's message or '', changed count)."""
+def play(kubeconfig, *extra, playbook=PLAYBOOK, timeout=240):
+    """ansible-playbook with the json callback: (rc, its report)."""
     env = {"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
            "PATH": f"{pathlib.Path(sys.executable).parent}:/usr/bin:/bin"}
     result = subprocess.run(
-        [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), PLAYBOOK, "-i", "inventory/local.yml",
+        [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), playbook, "-i", "inventory/local.yml",
          "-e", f"raybook_kubeconfig={kubeconfig}", "-e", "raycluster_ready_timeout=6",
-         "-e", "raycluster_create_namespace=false", *extra],
+         "-e", "raycluster_create_namespace=false", "-e", "kuberay_operator_create_namespace=false", *extra],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
     )
-    report = json.loads(result.stdout)
-    failures = [task["hosts"]["localhost"] for play in report["plays"] for task in play["tasks"]
-                if task["hosts"].get("localhost", {}).get("failed") and not task["hosts"]["localhost"].get("ignore_errors")]
+    return result.returncode, json.loads(result.stdout)
+
+
+def task_results(report):
+    """(task name without its role's prefix, localhost's result) for each task that ran or was skipped."""
+    return [(task["task"]["name"].split(" : ")[-1], task["hosts"]["localhost"]) for play_ in report["plays"] for task in play_["tasks"]
+            if "localhost" in task["hosts"]]
+
+
+def run(kubeconfig, *extra, playbook=PLAYBOOK):
+    """(rc, the failed task's message or '', changed count)."""
+    rc, report = play(kubeconfig, *extra, playbook=playbook)
+    failures = [result for _, result in task_results(report) if result.get("failed") and not result.get("ignore_errors")]
     message = failures[-1].get("msg", "") if failures else ""
-    return result.returncode, message, report["stats"]["localhost"]["changed"]
+    return rc, message, report["stats"]["localhost"]["changed"]
 
 
 @pytest.fixture
@@ -106,3 +117,103 @@ def test_unreachable_api_fails_with_one_line(tmp_path):
     assert rc != 0
     assert message.startswith(f"raycluster: the Kubernetes API {kubeconfig} did not answer:"), message
     assert "\n" not in message
+
+
+OPERATOR_PLAYBOOK = "tests/playbooks/kuberay_operator.yml"
+OPERATOR_DEPLOYMENT = {
+    "apiVersion": "apps/v1", "kind": "Deployment",
+    "metadata": {"name": "kuberay-operator", "namespace": "kuberay-system"},
+    "status": {"conditions": [{"type": "Available", "status": "True"}]},
+}
+
+
+class FakeHelm:
+    """tests/fake_helm.py behind an executable, with its releases and the commands it was given."""
+
+    def __init__(self, folder):
+        self.state = folder / "helm-state.json"
+        self.binary = folder / "helm"
+        self.binary.write_text(f"#!/bin/sh\nexec {sys.executable} {ROOT / 'tests' / 'fake_helm.py'} {self.state} \"$@\"\n")
+        self.binary.chmod(0o755)
+
+    def releases(self):
+        return json.loads(self.state.read_text())["releases"] if self.state.exists() else {}
+
+    def calls(self, verb):
+        calls = json.loads(self.state.read_text())["calls"] if self.state.exists() else []
+        return [call for call in calls if f" {verb} " in f" {call} "]
+
+    def preinstall(self, name="kuberay-operator"):
+        """A release installed by someone else, as helm would list it."""
+        subprocess.run([str(self.binary), "upgrade", "-i", name, "kuberay-operator"], check=True,
+                       env={"HELM_NAMESPACE": "kuberay-system"})
+
+
+def run_operator(kube, helm, *extra):
+    """(rc, {task name: result}, changed count) of the kuberay_operator role against the emulator and the fake helm."""
+    rc, report = play(kube.kubeconfig, "-e", f"kuberay_operator_helm_binary={helm.binary}", *extra,
+                      playbook=OPERATOR_PLAYBOOK)
+    return rc, dict(task_results(report)), report["stats"]["localhost"]["changed"]
+
+
+@pytest.fixture
+def helm(tmp_path, kube):
+    kube.add("apps/v1/deployments", OPERATOR_DEPLOYMENT)  # what the chart would run
+    return FakeHelm(tmp_path)
+
+
+def owner_claims(kube):
+    return [config_map["data"] for config_map in kube.objects("configmaps")
+            if config_map["metadata"]["name"] == "kuberay-operator-raybook-owner"]
+
+
+def test_operator_installed_by_raybook_is_claimed_kept_and_removed(kube, helm):
+    rc, tasks, changed = run_operator(kube, helm)
+    assert rc == 0, tasks
+    assert owner_claims(kube) == [{"owner": "raybook ray/raybook", "release": "kuberay-operator"}]
+    release = helm.releases()["kuberay-operator"]
+    assert release["values"]["image"] == {"repository": "quay.io/kuberay/operator", "tag": "v1.7.0"}
+    assert release["listing"]["chart"] == "kuberay-operator-1.7.0"
+    assert changed == 2  # the claim and the release
+
+    rc, tasks, changed = run_operator(kube, helm)
+    assert (rc, changed) == (0, 0), tasks
+    assert len(helm.calls("upgrade")) == 1
+
+    rc, tasks, changed = run_operator(kube, helm, "-e", "kuberay_operator_state=absent")
+    assert (rc, changed) == (0, 2), tasks
+    assert helm.releases() == {} and owner_claims(kube) == []
+    assert tasks["Say that the operator is left in place"].get("skipped")
+
+
+def test_operator_someone_else_installed_is_used_as_is_and_left_in_place(kube, helm):
+    helm.preinstall()
+    rc, tasks, changed = run_operator(kube, helm)
+    assert (rc, changed) == (0, 0), tasks
+    assert tasks["Say that the operator belongs to someone else and is used as it is"]["msg"] == (
+        "kuberay_operator: release kuberay-system/kuberay-operator was installed by someone outside raybook; "
+        "raybook uses it as it is (no upgrade) and will not remove it")
+    assert len(helm.calls("upgrade")) == 1 and owner_claims(kube) == []  # only the other owner's install
+
+    rc, tasks, changed = run_operator(kube, helm, "-e", "kuberay_operator_state=absent")
+    assert (rc, changed) == (0, 0), tasks
+    assert tasks["Say that the operator is left in place"]["msg"] == (
+        "kuberay_operator: left release kuberay-system/kuberay-operator in place: installed by someone outside raybook, "
+        "not by this inventory (raybook ray/raybook); kuberay_operator_force_removal=true removes it anyway")
+    assert "kuberay-operator" in helm.releases() and helm.calls("uninstall") == []
+
+    rc, tasks, changed = run_operator(kube, helm, "-e", "kuberay_operator_state=absent",
+                                      "-e", "kuberay_operator_force_removal=true")
+    assert (rc, changed) == (0, 1), tasks
+    assert helm.releases() == {}
+
+
+def test_operator_another_inventory_claimed_is_left_to_it(kube, helm):
+    rc, tasks, _ = run_operator(kube, helm, "-e", "raycluster_name=team-a")
+    assert rc == 0, tasks
+    rc, tasks, changed = run_operator(kube, helm, "-e", "raycluster_name=team-b", "-e", "kuberay_operator_state=absent")
+    assert (rc, changed) == (0, 0), tasks
+    assert "installed by raybook ray/team-a, not by this inventory (raybook ray/team-b)" in (
+        tasks["Say that the operator is left in place"]["msg"])
+    assert "kuberay-operator" in helm.releases()
+    assert owner_claims(kube) == [{"owner": "raybook ray/team-a", "release": "kuberay-operator"}]
