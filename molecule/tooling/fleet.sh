@@ -2,8 +2,9 @@
 # The fleet test bed: three fresh Debian hosts with systemd as PID 1, sshd and python3 and nothing of the project
 # (head, worker1, worker2), plus an outsider host that no inventory names, as containers of the private test
 # dockerd on their own bridge network. Ansible reaches them over SSH with a key made for the bed. A host folder is
-# mounted at the same path on the three Ray hosts (standing in for NFS), and a wheelhouse of the node's pinned set,
-# built once into the cache, is served over HTTP on the bed's network as raybook_mirror_url's pip/ folder.
+# mounted at the same path on the three Ray hosts (standing in for NFS), and a wheelhouse of the node's lock
+# (requirements-node.txt, downloaded with its hashes checked, once into the cache) is served over HTTP on the bed's
+# network as raybook_mirror_url's pip/ folder.
 #   fleet.sh up     -> writes $RAYBOOK_FLEET_DIR/bed.json (addresses, key, mirror URL, shared path)
 #   fleet.sh down   -> removes the hosts, the network and the mirror's server
 set -euo pipefail
@@ -12,8 +13,8 @@ cache=${RAYBOOK_TEST_CACHE:-/var/cache/raybook-test}
 bed=${RAYBOOK_FLEET_DIR:-/var/lib/raybook-test/fleet}
 run=${RAYBOOK_TEST_RUN:-/run/raybook-test}
 export DOCKER_HOST=${DOCKER_HOST:-unix://$run/docker.sock}
-# What every Ray node installs (ray_node's pinned set: Ray with its extras, and what the workloads import).
-packages=${RAYBOOK_FLEET_PACKAGES:-"ray[default,serve,train,data]==2.60.0 torch==2.13.0"}
+# What every Ray node installs: the lock of ray_node's pinned set (make lock).
+lock=$(cd "$tooling/../.." && pwd)/requirements-node.txt
 network=raybook-fleet
 prefix=raybook-fleet-
 image=local/debian-systemd-sshd:bookworm
@@ -44,12 +45,11 @@ build_image() {
 
 build_wheelhouse() {
   local key
-  key=$(echo "$packages" | sha256sum | cut -c1-12)
+  key=$(sha256sum "$lock" | cut -c1-12)
   wheelhouse="$cache/wheelhouse-$key"
   [ -f "$wheelhouse/.complete" ] && return
   mkdir -p "$wheelhouse"
-  # shellcheck disable=SC2086  # one word per requirement
-  python -m pip download --quiet --dest "$wheelhouse" $packages 2>"$cache/wheelhouse.log" \
+  python -m pip download --quiet --require-hashes --no-deps --dest "$wheelhouse" -r "$lock" 2>"$cache/wheelhouse.log" \
     || { echo "fleet.sh: pip download failed; see $cache/wheelhouse.log" >&2; exit 1; }
   touch "$wheelhouse/.complete"
 }

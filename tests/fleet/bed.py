@@ -60,7 +60,8 @@ class Bed:
         return self.docker("exec", self.containers[host], "sh", "-c", command, check=check)
 
     def host_vars(self, host, **overrides):
-        """A Ray host's variables: reached over SSH with the bed's key, Ray from the bed's mirror, the shared folder."""
+        """A Ray host's variables: reached over SSH with the bed's key, Ray from the bed's mirror (every file checked
+        against the project's lock), the shared folder."""
         values = {
             "ansible_host": self.hosts[host],
             "ansible_user": "root",
@@ -69,6 +70,7 @@ class Bed:
             "ansible_python_interpreter": "/usr/bin/python3",
             "ray_node_ip": self.hosts[host],
             "raybook_mirror_url": self.mirror_url,
+            "ray_node_pip_require_hashes": True,
             "raybook_storage_path": self.shared_path,
             "raybook_auth_token_file": str(self.token_file),
             "raybook_results_dir": str(self.results_dir),

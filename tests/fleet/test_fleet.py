@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.conftest import run_playbook, total
+from tests.conftest import PROJECT_DIR, run_playbook, total
 from tests.fleet.bed import RAY_HOSTS, Bed, missing_tools
 
 REASON = missing_tools()
@@ -135,7 +135,9 @@ def test_site_runs_train_infer_and_serve_across_the_fleet(bed, site):
 
 
 def test_ray_came_from_the_mirror_into_each_hosts_own_venv(bed, site):
+    lock = (PROJECT_DIR / "requirements-node.txt").read_text()
     for host in RAY_HOSTS:
+        assert bed.sh(host, "cat /opt/raybook/requirements-node.txt").stdout == lock, host  # installed with its hashes
         version = bed.sh(host, "/opt/raybook/venv/bin/python -c 'import ray; print(ray.__version__)'").stdout.strip()
         assert version == "2.60.0", host
         assert bed.sh(host, "systemctl is-active raybook-ray-%s.service" % ("head" if host == "head" else "worker")).stdout.strip() == "active"
