@@ -10,11 +10,13 @@ name: raycluster_manifest
 short_description: Render a KubeRay RayCluster from raybook's typed variables
 version_added: "0.1.0"
 description:
-  - Builds a C(ray.io/v1) RayCluster from a mapping of the C(raycluster_*) variables, after checking them: a worker
+  - >-
+    Builds a C(ray.io/v1) RayCluster from a mapping of the C(raycluster_*) variables, after checking them: a worker
     group needs a C(name), replica counts are whole numbers C(>= 0) with C(min_replicas <= replicas <= max_replicas),
     CPU and memory are Kubernetes quantities, C(gpu) adds C(nvidia.com/gpu) limits.
   - Each problem fails with one line naming the variable and the field, before anything is applied.
-  - Token authentication (C(auth_mode=token), Ray 2.52.0 and later) reads the token from the Secret C(auth_secret)
+  - >-
+    Token authentication (C(auth_mode=token), Ray 2.52.0 and later) reads the token from the Secret C(auth_secret)
     (key C(auth_token)): through the CRD's C(authOptions) where KubeRay has them (1.7.0 and later), else through
     C(RAY_AUTH_MODE) and C(RAY_AUTH_TOKEN) on every Ray container.
 options:
@@ -23,7 +25,8 @@ options:
       The cluster: C(name), C(namespace), C(ray_version), C(kuberay_version), C(image), C(gpu_image), C(head)
       (C(cpu), C(memory)), C(worker_groups) (list of C(name), C(replicas), C(min_replicas), C(max_replicas),
       C(cpu), C(memory), C(gpu), C(image)), C(autoscaling), C(env), C(auth_mode) (C(disabled) or C(token)),
-      C(auth_secret).
+      C(auth_secret), C(image_digest) and C(gpu_image_digest) (C(sha256:...), appended to the images as
+      C(name:tag@sha256:...) unless C(image_digests_in_spec) is false, as on kind, which loads images by tag).
     type: dict
     required: true
 """
@@ -58,6 +61,7 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 HEAD_PORTS = {"gcs-server": 6379, "dashboard": 8265, "client": 10001, "serve": 8000}
 FIRST_KUBERAY_WITH_AUTH_OPTIONS = "1.7.0"
 FIRST_RAY_WITH_TOKEN_AUTH = "2.52.0"
+IMAGE_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 RELEASE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
 AUTH_TOKEN_KEY = "auth_token"
 
@@ -124,6 +128,20 @@ def _worker_group(index, group, cluster):
     }
 
 
+def _pin_images(cluster):
+    """The cluster with its images pinned by digest (name:tag@sha256:...), where digests are given and belong in the
+    spec; each digest checked."""
+    pinned = dict(cluster)
+    for key, digest_key, variable in (("image", "image_digest", "raycluster_image_digest"),
+                                      ("gpu_image", "gpu_image_digest", "raycluster_gpu_image_digest")):
+        digest = cluster.get(digest_key) or ""
+        if digest and not IMAGE_DIGEST.match(str(digest)):
+            _fail(variable, "an image digest sha256:<64 lower-case hex digits>", digest)
+        if digest and cluster.get("image_digests_in_spec", True) and cluster.get(key):
+            pinned[key] = "%s@%s" % (cluster[key], digest)
+    return pinned
+
+
 def raycluster_manifest(cluster):
     """The RayCluster for `cluster` (the raycluster_* variables), or one AnsibleFilterError naming the bad field."""
     for key, variable in (("name", "raycluster_name"), ("namespace", "raycluster_namespace")):
@@ -149,6 +167,7 @@ def raycluster_manifest(cluster):
     if cluster.get("required_auth_mode", auth_mode) == "token" and auth_mode != "token":
         _fail("raycluster_auth_mode", "token while raybook_auth_mode is token (set raybook_auth_mode: disabled to run "
               "the cluster without authentication on purpose)", auth_mode)
+    cluster = _pin_images(cluster)
     auth_options = None
     if auth_mode == "token":
         if LooseVersion(str(cluster["ray_version"])) < LooseVersion(FIRST_RAY_WITH_TOKEN_AUTH):

@@ -101,6 +101,35 @@ def test_kind_render_writes_every_file_and_maps_the_ports(tmp_path):
     assert values["image"] == {"repository": "quay.io/kuberay/operator", "tag": "v1.7.0"}
 
 
+RAY_DIGEST, GPU_DIGEST, OPERATOR_DIGEST = ("sha256:" + c * 64 for c in "abc")
+DIGESTS = json.dumps({"raycluster_image_digest": RAY_DIGEST, "raycluster_gpu_image_digest": GPU_DIGEST,
+                      "kuberay_operator_image_digest": OPERATOR_DIGEST})
+
+
+def test_images_pinned_by_digest_run_by_digest_on_kubernetes(tmp_path, schemas):
+    result, out = render(tmp_path, "inventory/kubernetes.example.yml", "-e", DIGESTS)
+    assert result.returncode == 0, result.stdout[-2000:]
+    manifest = yaml.safe_load((out / "raycluster.yaml").read_text())
+    images = {container["image"] for container in containers(manifest)}
+    assert images == {"rayproject/ray:2.60.0@" + RAY_DIGEST, "rayproject/ray:2.60.0-gpu@" + GPU_DIGEST}
+    values = yaml.safe_load((out / "kuberay-operator-values.yaml").read_text())
+    assert values["image"]["tag"] == "v1.7.0@" + OPERATOR_DIGEST  # the chart writes repository:tag
+    for schema in schemas.values():
+        jsonschema.validate(manifest, schema)
+
+
+def test_kind_preloads_images_pinned_by_digest_and_runs_them_by_tag(tmp_path):
+    groups = [{"name": "gpu", "replicas": 1, "cpu": 4, "memory": "16Gi", "gpu": 1}]
+    result, out = render(tmp_path, "inventory/kind.yml", "-e", DIGESTS, "-e", json.dumps({"raycluster_worker_groups": groups}))
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert (out / "kind-preload-images.txt").read_text().split() == [
+        "rayproject/ray:2.60.0@" + RAY_DIGEST, "rayproject/ray:2.60.0-gpu@" + GPU_DIGEST,
+        "quay.io/kuberay/operator:v1.7.0@" + OPERATOR_DIGEST]
+    manifest = yaml.safe_load((out / "raycluster.yaml").read_text())
+    assert {container["image"] for container in containers(manifest)} == {"rayproject/ray:2.60.0", "rayproject/ray:2.60.0-gpu"}
+    assert yaml.safe_load((out / "kuberay-operator-values.yaml").read_text())["image"]["tag"] == "v1.7.0"
+
+
 def test_gpu_group_gets_gpu_limits_and_the_gpu_image(tmp_path):
     result, out = render(tmp_path, "inventory/kubernetes.example.yml")
     assert result.returncode == 0, result.stdout[-2000:]
@@ -183,6 +212,8 @@ BAD_CLUSTERS = {
                                                    "raycluster_auth_mode: expected token while raybook_auth_mode is token"),
     "ray_version as a YAML float": (cluster(ray_version=2.6), "ray_version: expected a Ray release as a quoted string X.Y.Z"),
     "ray_version latest": (cluster(ray_version="latest"), "ray_version: expected a Ray release as a quoted string X.Y.Z"),
+    "image digest without its algorithm": (cluster(image_digest="a" * 64), "raycluster_image_digest: expected an image digest sha256:"),
+    "gpu image digest too short": (cluster(gpu_image_digest="sha256:abc"), "raycluster_gpu_image_digest: expected an image digest"),
 }
 
 
