@@ -30,10 +30,11 @@ def ansible_env():
     return env
 
 
-def run_module(module, args, check=False, token=True):
+def run_module(module, args, check=False, token=True, env=None):
     """Run one raybook module on localhost with the real `ansible` command; return (rc, result dict).
 
-    The Ray modules get the local cluster's token file unless `token` is false or the args name one."""
+    The Ray modules get the local cluster's token file unless `token` is false or the args name one; `env` adds to
+    the environment the module sees."""
     if token and module.startswith("ray_") and TOKEN_FILE.exists() and not {"auth_token", "auth_token_file"} & set(args):
         args = {**args, "auth_token_file": str(TOKEN_FILE)}
     command = [
@@ -45,7 +46,7 @@ def run_module(module, args, check=False, token=True):
         command += ["-a", json.dumps(args)]
     if check:
         command.append("--check")
-    completed = subprocess.run(command, env=ansible_env(), cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900)
+    completed = subprocess.run(command, env={**ansible_env(), **(env or {})}, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900)
     document = json.loads(completed.stdout)
     result = document["plays"][0]["tasks"][0]["hosts"]["localhost"]
     return completed.returncode, result

@@ -10,9 +10,11 @@ class ModuleDocFragment:
     DOCUMENTATION = r"""
 options:
   address:
-    description: URL of the Ray dashboard (its Jobs and Serve APIs).
+    description:
+      - URL of the Ray dashboard (its Jobs and Serve APIs).
+      - When not given, as with Ray's CLI, C(RAY_API_SERVER_ADDRESS), then C(RAY_ADDRESS) when it is an http(s) URL,
+        then C(http://127.0.0.1:8265).
     type: str
-    default: http://127.0.0.1:8265
   timeout:
     description:
       - Seconds this task may take in all. An unreachable dashboard is retried with backoff until then.
@@ -25,6 +27,8 @@ options:
     description:
       - "The cluster's token, for a cluster started with token authentication (C(RAY_AUTH_MODE=token)); sent as
         an C(Authorization: Bearer) header. Never logged."
+      - When neither this nor O(auth_token_file) is given, as with Ray's CLI, C(RAY_AUTH_TOKEN), then the file
+        C(RAY_AUTH_TOKEN_PATH) names, then C(~/.ray/auth_token) when it exists.
     type: str
   auth_token_file:
     description:

@@ -33,14 +33,35 @@ STOP_GRACE_S = 30.0
 
 
 def connection_argument_spec(timeout_default):
-    """Options every Ray module takes to reach a cluster."""
+    """Options every Ray module takes to reach a cluster (fill_from_ray_environment completes them)."""
     return dict(
-        address=dict(type="str", default=DEFAULT_ADDRESS),
+        address=dict(type="str"),
         timeout=dict(type="float", default=timeout_default),
         validate_certs=dict(type="bool", default=True),
         auth_token=dict(type="str", no_log=True),
         auth_token_file=dict(type="path"),
     )
+
+
+def fill_from_ray_environment(params, environ=None, home=None):
+    """Complete the connection options that the task left out the way Ray's CLI does: the address from
+    RAY_API_SERVER_ADDRESS, then RAY_ADDRESS when it is an http(s) URL (a ray:// or GCS address is not the
+    dashboard), then the local default; the token from RAY_AUTH_TOKEN, then the file RAY_AUTH_TOKEN_PATH names,
+    then ~/.ray/auth_token when it exists. Options the task gives always win."""
+    environ = os.environ if environ is None else environ
+    if not params.get("address"):
+        ray_address = environ.get("RAY_ADDRESS", "")
+        params["address"] = (environ.get("RAY_API_SERVER_ADDRESS")
+                             or (ray_address if ray_address.startswith(("http://", "https://")) else "")
+                             or DEFAULT_ADDRESS)
+    if not params.get("auth_token") and not params.get("auth_token_file"):
+        default_file = os.path.join(home or os.path.expanduser("~"), ".ray", "auth_token")
+        if environ.get("RAY_AUTH_TOKEN"):
+            params["auth_token"] = environ["RAY_AUTH_TOKEN"]
+        elif environ.get("RAY_AUTH_TOKEN_PATH"):
+            params["auth_token_file"] = environ["RAY_AUTH_TOKEN_PATH"]
+        elif os.path.isfile(default_file):
+            params["auth_token_file"] = default_file
 
 
 def auth_headers(params):

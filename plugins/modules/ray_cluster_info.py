@@ -100,6 +100,7 @@ from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
     available_resources,
     check_connection_options,
     connection_argument_spec,
+    fill_from_ray_environment,
     summarize_resources,
 )
 
@@ -133,6 +134,7 @@ def cluster_facts(dashboard):
 
 def main():
     module = AnsibleModule(argument_spec=connection_argument_spec(timeout_default=30), supports_check_mode=True)
+    fill_from_ray_environment(module.params)
     error = check_connection_options(module.params)
     if error:
         module.fail_json(msg=error)

@@ -195,6 +195,7 @@ from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
     check_connection_options,
     check_working_dir,
     connection_argument_spec,
+    fill_from_ray_environment,
     extract_result,
     job_summary,
     log_tail,
@@ -365,6 +366,7 @@ def main():
         supports_check_mode=True,
         required_if=[("state", "present", ("entrypoint",))],
     )
+    fill_from_ray_environment(module.params)
     error = check_job_options(module.params)
     if error:
         module.fail_json(msg=error)

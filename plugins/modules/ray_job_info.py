@@ -103,6 +103,7 @@ from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
     connect,
     check_connection_options,
     connection_argument_spec,
+    fill_from_ray_environment,
     extract_result,
     job_summary,
     log_tail,
@@ -118,6 +119,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
+    fill_from_ray_environment(params)
     error = check_connection_options(params)
     if not error and params["log_tail_lines"] < 0:
         error = "log_tail_lines: expected a number >= 0, got %s" % params["log_tail_lines"]

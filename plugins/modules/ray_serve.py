@@ -151,6 +151,7 @@ from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
     check_connection_options,
     check_working_dir,
     connection_argument_spec,
+    fill_from_ray_environment,
 )
 from ansible_collections.raybook.ray.plugins.module_utils.ray_sdk import sdk_client, within_deadline
 
@@ -339,6 +340,7 @@ def main():
         supports_check_mode=True,
         required_if=[("state", "present", ("import_path",))],
     )
+    fill_from_ray_environment(module.params)
     error = check_serve_options(module.params)
     if error:
         module.fail_json(msg=error)

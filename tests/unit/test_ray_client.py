@@ -1,9 +1,15 @@
 """Unit tests of the shared Ray client code (module_utils/ray_client.py)."""
 
 import socket
+import subprocess
+import sys
+from importlib.metadata import version
 
 import pytest
 from ansible_collections.raybook.ray.plugins.module_utils import ray_client
+
+from tests.conftest import PROJECT_DIR, VENV_BIN, ansible_env, run_module
+from tests.fake_dashboard import json_server
 
 
 def params(**overrides):
@@ -146,3 +152,86 @@ def test_a_missing_or_empty_token_file_is_named(tmp_path, content, expected):
 ])
 def test_only_local_code_needs_the_sdks_upload(runtime_env, upload):
     assert ray_client.needs_upload(runtime_env) is upload
+
+
+ENV_CASES = {
+    "nothing set: the local default": ({}, {}, {"address": "http://127.0.0.1:8265"}),
+    "RAY_API_SERVER_ADDRESS first": ({"RAY_API_SERVER_ADDRESS": "http://head:8265", "RAY_ADDRESS": "http://other:8265"}, {},
+                                     {"address": "http://head:8265"}),
+    "RAY_ADDRESS when it is the dashboard": ({"RAY_ADDRESS": "https://ray.example:443"}, {}, {"address": "https://ray.example:443"}),
+    "RAY_ADDRESS that is a GCS address is not the dashboard": ({"RAY_ADDRESS": "10.0.0.1:6379"}, {}, {"address": "http://127.0.0.1:8265"}),
+    "the task's address wins": ({"RAY_ADDRESS": "http://env:8265"}, {"address": "http://task:8265"}, {"address": "http://task:8265"}),
+    "RAY_AUTH_TOKEN": ({"RAY_AUTH_TOKEN": "t" * 32}, {}, {"auth_token": "t" * 32}),
+    "RAY_AUTH_TOKEN before RAY_AUTH_TOKEN_PATH": ({"RAY_AUTH_TOKEN": "t" * 32, "RAY_AUTH_TOKEN_PATH": "/p"}, {}, {"auth_token": "t" * 32}),
+    "RAY_AUTH_TOKEN_PATH": ({"RAY_AUTH_TOKEN_PATH": "/etc/ray/token"}, {}, {"auth_token_file": "/etc/ray/token"}),
+    "the task's token file wins over the environment's token": ({"RAY_AUTH_TOKEN": "env"}, {"auth_token_file": "/task"},
+                                                                {"auth_token_file": "/task", "auth_token": None}),
+}
+
+
+@pytest.mark.parametrize("case", ENV_CASES, ids=list(ENV_CASES))
+def test_connection_options_fall_back_to_rays_environment_as_its_cli_does(case, tmp_path):
+    environ, given, expected = ENV_CASES[case]
+    options = {"address": None, "auth_token": None, "auth_token_file": None, **given}
+    ray_client.fill_from_ray_environment(options, environ=environ, home=str(tmp_path))
+    for key, value in expected.items():
+        assert options[key] == value, key
+
+
+def test_rays_own_token_file_is_the_last_fallback(tmp_path):
+    (tmp_path / ".ray").mkdir()
+    (tmp_path / ".ray" / "auth_token").write_text("x" * 32)
+    options = {"address": None, "auth_token": None, "auth_token_file": None}
+    ray_client.fill_from_ray_environment(options, environ={}, home=str(tmp_path))
+    assert options["auth_token_file"] == str(tmp_path / ".ray" / "auth_token")
+    ray_client.fill_from_ray_environment(empty := {"address": None, "auth_token": None, "auth_token_file": None},
+                                         environ={}, home=str(tmp_path / "elsewhere"))
+    assert empty["auth_token_file"] is None
+
+
+def test_a_module_reaches_a_token_cluster_through_rays_environment_alone(tmp_path):
+    """ray_job_info run for real with no address or token option: RAY_ADDRESS and RAY_AUTH_TOKEN_PATH lead it to an
+    in-process dashboard that answers 401 without the token, as Ray's does."""
+    token = "k" * 40
+    (tmp_path / "token").write_text(token + "\n")
+
+    def answer(method, path, headers):
+        if headers.get("Authorization") != "Bearer " + token:
+            return 401, {"error": "Unauthorized"}
+        if path.startswith("/api/version"):
+            return 200, {"version": "4", "ray_version": version("ray"), "ray_commit": "x"}
+        return 200, []
+
+    with json_server(answer) as address:
+        rc, result = run_module("ray_job_info", {}, token=False,
+                                env={"RAY_ADDRESS": address, "RAY_AUTH_TOKEN_PATH": str(tmp_path / "token")})
+        assert rc == 0, result.get("msg")
+        rc, result = run_module("ray_job_info", {}, token=False, env={"RAY_ADDRESS": address})
+        assert rc != 0 and "401" in result["msg"], result.get("msg")
+
+
+def test_module_defaults_for_the_ray_group_reach_every_ray_module(tmp_path):
+    """meta/runtime.yml's action group: `module_defaults: group/raybook.ray.ray` gives the Ray modules their
+    connection once (here a dashboard that answers 401 without the token)."""
+    token = "g" * 40
+    (tmp_path / "token").write_text(token)
+
+    def answer(method, path, headers):
+        if headers.get("Authorization") != "Bearer " + token:
+            return 401, {"error": "Unauthorized"}
+        if path.startswith("/api/version"):
+            return 200, {"version": "4", "ray_version": version("ray"), "ray_commit": "x"}
+        return 200, []
+
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n"
+        "  module_defaults:\n    group/raybook.ray.ray:\n      address: '{{ dashboard }}'\n      auth_token_file: '{{ token_file }}'\n"
+        "  tasks:\n    - raybook.ray.ray_job_info: {}\n")
+    with json_server(answer) as address:
+        completed = subprocess.run(
+            [str(VENV_BIN / "ansible-playbook"), str(playbook), "-i", "localhost,", "-c", "local",
+             "-e", "ansible_python_interpreter=" + sys.executable, "-e", "dashboard=" + address,
+             "-e", "token_file=%s" % (tmp_path / "token")],
+            env=ansible_env(), cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stdout[-2000:]
