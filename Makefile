@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 INVENTORIES := $(wildcard inventory/*.yml) tests/inventory/head_worker/hosts.yml
 
-.PHONY: install demo down bench lock docs lint syntax-check unit integration browser e2e molecule fleet test clean
+.PHONY: install demo down bench profile lock docs lint syntax-check unit integration browser e2e molecule fleet test clean
 
 $(VENV)/.installed: pyproject.toml requirements.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ down: install  ## Stop the Ray cluster
 
 bench: install  ## Speed, side by side: site.yml vs by hand, a second run, ray_job vs the bare SDK (stops Ray here)
 	$(BIN)/python bench/run.py
+
+profile: install  ## Where site.yml spends its time: every task by duration (run it twice: the second run is the no-op)
+	ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks PROFILE_TASKS_TASK_OUTPUT_LIMIT=30 \
+	  $(BIN)/ansible-playbook -i $(INVENTORY) site.yml
 
 lock: install  ## Regenerate requirements-node.txt: the nodes' pinned set with every dependency's sha256 (for ray_node_pip_require_hashes)
 	$(BIN)/python -m raybook.node_lock

@@ -1,0 +1,46 @@
+"""The bench's arithmetic (bench/run.py) on recorded samples: no timing is measured or asserted here. The sample
+is the real output of an ansible-playbook run with profile_tasks (tests/fixtures/bench/profiled-playbook.txt)."""
+
+import datetime
+import json
+import sys
+
+import pytest
+
+from tests.conftest import PROJECT_DIR
+
+sys.path.insert(0, str(PROJECT_DIR / "bench"))
+import run as bench  # noqa: E402
+
+SAMPLE = (PROJECT_DIR / "tests" / "fixtures" / "bench" / "profiled-playbook.txt").read_text()
+
+
+def test_the_slowest_tasks_are_read_from_profile_tasks_summary_in_its_order():
+    tasks = bench.slowest_tasks(SAMPLE)
+    assert len(tasks) == 5
+    assert tasks[0][0] == "Run the role"
+    assert all(isinstance(seconds, float) for _, seconds in tasks)
+    assert [seconds for _, seconds in tasks] == sorted((seconds for _, seconds in tasks), reverse=True)
+    assert any(name.startswith("raybook.ray.proxy : Validating arguments") for name, _ in tasks)
+
+
+def test_site_figures_compute_the_ratio_and_count_changes():
+    figures = bench.site_figures(by_hand_s=80.0, first_s=84.0, second_s=6.0, second_stdout=SAMPLE)
+    assert figures["ratio"] == pytest.approx(1.05)
+    assert figures["second_site_changed"] == 0
+    assert figures["second_site_slowest_tasks"] == bench.slowest_tasks(SAMPLE)
+    assert bench.changed_count("PLAY RECAP ***\nhead : ok=3 changed=2\nworker : ok=2 changed=1\n") == 3
+
+
+def test_job_overhead_is_per_job():
+    figures = bench.jobs_figures(10, raybook_s=15.0, sdk_s=12.0)
+    assert figures["overhead_per_job_s"] == pytest.approx(0.3)
+    assert bench.jobs_figures(20, raybook_s=20.0, sdk_s=24.0)["overhead_per_job_s"] == pytest.approx(-0.2)
+
+
+def test_a_history_line_is_one_json_document_with_the_date_machine_and_commit():
+    line = bench.history_line({"machine": "vm: 2 cores", "commit": "abc1234", "site": {"ratio": 1.1}},
+                              datetime.datetime(2026, 11, 26, 19, 0, tzinfo=datetime.timezone.utc))
+    assert "\n" not in line
+    assert json.loads(line) == {"date": "2026-11-26T19:00:00+00:00", "machine": "vm: 2 cores", "commit": "abc1234",
+                                "site": {"ratio": 1.1}}
