@@ -201,10 +201,13 @@ def check_serve_options(params):
     return None
 
 
-def upload_local_code(dashboard, runtime_env, validate_certs):
-    """Replace local working_dir/py_modules paths by the URIs Ray's SDK uploads them to (content-hashed)."""
+def upload_local_code(dashboard, runtime_env, validate_certs, check_mode):
+    """Replace local working_dir/py_modules paths by the URIs Ray's SDK uploads them to (content-hashed). In check
+    mode the SDK computes the same URIs and asks whether the cluster has them, but sends nothing."""
     action = "uploading the application's code to"
     with sdk_client(dashboard, validate_certs, action) as client:
+        if check_mode:
+            client._upload_package = lambda *args, **kwargs: None
 
         def upload():
             client._upload_working_dir_if_needed(runtime_env)
@@ -271,7 +274,7 @@ class ServeTask:
         if self.params["working_dir"]:
             runtime_env["working_dir"] = self.params["working_dir"]
         if runtime_env:
-            runtime_env = upload_local_code(self.dashboard, runtime_env, self.params["validate_certs"])
+            runtime_env = upload_local_code(self.dashboard, runtime_env, self.params["validate_certs"], self.module.check_mode)
         config = desired_config(self.params, runtime_env)
         apps = self.applications()
         current = apps.get(self.name)

@@ -5,6 +5,7 @@ None of these needs a running Ray cluster: bad input is refused before anything 
 
 import json
 import subprocess
+from importlib.metadata import version
 
 import pytest
 
@@ -13,7 +14,7 @@ from tests.fake_dashboard import json_server
 from tests.unit.test_ray_client import closed_port
 
 MODULES = ["ray_job", "ray_job_info", "ray_cluster_info", "ray_serve"]
-DOCUMENTED = MODULES + ["nvidia_gpu_info"]
+DOCUMENTED = MODULES + ["nvidia_gpu_info", "apt_signing_key"]
 
 
 def assert_one_line_failure(rc, result, starts_with):
@@ -93,3 +94,27 @@ def test_ansible_doc_renders_the_module(module):
 def test_ray_serve_refuses_bad_input_in_one_line(args, starts_with):
     rc, result = run_module("ray_serve", args)
     assert_one_line_failure(rc, result, starts_with)
+
+
+def test_ray_serve_in_check_mode_reports_the_change_without_uploading_or_deploying(tmp_path):
+    """An in-process dashboard with no Serve application and no packages: check mode must compute the code's URI
+    (asking whether the cluster has it) and report a change, but send no package and no Serve config."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "main.py").write_text("app = None\n")
+    writes = []
+
+    def answer(method, path, headers):
+        if method != "GET":
+            writes.append((method, path))
+            return 200, {}
+        if path.startswith("/api/version"):
+            return 200, {"version": "4", "ray_version": version("ray"), "ray_commit": "x"}
+        if path.startswith("/api/packages/"):
+            return 404, {}
+        return 200, {"applications": {}}
+
+    with json_server(answer) as address:
+        rc, result = run_module("ray_serve", {"name": "app", "import_path": "main:app", "working_dir": str(tmp_path / "app"),
+                                              "address": address, "timeout": 30}, check=True, token=False)
+    assert (rc, result["changed"]) == (0, True), result.get("msg")
+    assert writes == []
