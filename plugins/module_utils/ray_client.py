@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import re
 import os
 import time
 from urllib.parse import quote, urlparse
@@ -322,6 +323,15 @@ def log_tail(logs, lines):
     if lines <= 0:
         return ""
     return "\n".join((logs or "").splitlines()[-lines:])
+
+
+def job_failure_line(submission_id, status, message, logs):
+    """One line for a job that ended badly: Ray's verdict (its first line, without the logs Ray appends to it) and
+    the last line the driver logged (the whole tail is in the result's `logs`)."""
+    verdict = re.sub(r",? last available logs.*$", "", (message or "").strip().split("\n")[0]).strip()
+    last = next((line.strip() for line in reversed((logs or "").splitlines()) if line.strip()), "")
+    return "Ray job %s %s: %s%s" % (submission_id, status, verdict or "no message from Ray",
+                                    "; its log ends: " + last if last else "")
 
 
 def extract_result(logs):

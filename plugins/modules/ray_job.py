@@ -14,7 +14,8 @@ description:
   - Submits a job to a Ray cluster through its dashboard's Jobs API with Ray's C(JobSubmissionClient).
   - O(submission_id) is the idempotency key. A job whose id already exists on the cluster is not submitted
     again; the task reports RV(status) of that job with C(changed=false).
-  - A job that ends C(FAILED) or C(STOPPED) fails the task with Ray's message and the tail of the driver's log.
+  - A job that ends C(FAILED) or C(STOPPED) fails the task in one line: Ray's verdict and the last line the driver
+    logged (RV(logs) holds the tail).
   - An unreachable dashboard is retried with backoff until O(timeout), then the task fails naming the address.
   - Before submitting, the Ray version of this module's Python is compared with the cluster's; a mismatch
     fails the task.
@@ -196,6 +197,7 @@ from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
     check_working_dir,
     connection_argument_spec,
     fill_from_ray_environment,
+    job_failure_line,
     extract_result,
     job_summary,
     log_tail,
@@ -350,12 +352,7 @@ class JobTask:
             result["logs"] = log_tail(logs, self.params["log_tail_lines"])
             result["result"] = extract_result(logs)
         if fail_on_status and result["status"] in ("FAILED", "STOPPED"):
-            result["msg"] = "Ray job %s %s: %s\nLast lines of its log:\n%s" % (
-                result["submission_id"],
-                result["status"],
-                result["message"],
-                result.get("logs", ""),
-            )
+            result["msg"] = job_failure_line(result["submission_id"], result["status"], result["message"], result.get("logs"))
             self.module.fail_json(**result)
         return result
 

@@ -235,3 +235,11 @@ def test_module_defaults_for_the_ray_group_reach_every_ray_module(tmp_path):
              "-e", "token_file=%s" % (tmp_path / "token")],
             env=ansible_env(), cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout[-2000:]
+
+
+def test_a_failed_job_is_said_in_one_line_with_rays_verdict_and_the_last_log_line():
+    message = ("Job entrypoint command failed with exit code 1, last available logs (truncated to 20,000 chars):\n"
+               "Traceback (most recent call last):\n  ...\nRuntimeError: boom\n")
+    line = ray_client.job_failure_line("raybook-x-train", "FAILED", message, "step 1\nRuntimeError: boom\n\n")
+    assert line == "Ray job raybook-x-train FAILED: Job entrypoint command failed with exit code 1; its log ends: RuntimeError: boom"
+    assert ray_client.job_failure_line("j", "STOPPED", "", "") == "Ray job j STOPPED: no message from Ray"
