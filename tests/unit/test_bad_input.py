@@ -133,6 +133,15 @@ def test_a_short_token_is_refused_before_anything_starts(tmp_path):
                        "(delete the file to have one generated)" % token)
 
 
+def test_ray_node_without_a_ray_head_group_says_so_itself(tmp_path):
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
+                         "      ansible_python_interpreter: %s\n" % sys.executable)
+    rc, message = playbook_failure("tests/playbooks/role.yml", "-i", str(inventory), "-e", "role_name=ray_node")
+    assert rc != 0
+    assert message.startswith("ray_node: expected exactly one host in group ray_head (found 0)"), message
+
+
 def test_misspelt_workload_fields_are_named_with_the_allowed_ones(tmp_path):
     (tmp_path / "typo").mkdir()
     (tmp_path / "typo" / "workload.yml").write_text("entrypoint: python main.py\ntimout: 60\n")

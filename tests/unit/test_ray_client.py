@@ -189,9 +189,9 @@ def test_rays_own_token_file_is_the_last_fallback(tmp_path):
     assert empty["auth_token_file"] is None
 
 
-def test_a_module_reaches_a_token_cluster_through_rays_environment_alone(tmp_path):
-    """ray_job_info run for real with no address or token option: RAY_ADDRESS and RAY_AUTH_TOKEN_PATH lead it to an
-    in-process dashboard that answers 401 without the token, as Ray's does."""
+@pytest.fixture
+def token_dashboard(tmp_path):
+    """An in-process dashboard that answers 401 without its token, as Ray's does: (its address, the token's file)."""
     token = "k" * 40
     (tmp_path / "token").write_text(token + "\n")
 
@@ -203,37 +203,31 @@ def test_a_module_reaches_a_token_cluster_through_rays_environment_alone(tmp_pat
         return 200, []
 
     with json_server(answer) as address:
-        rc, result = run_module("ray_job_info", {}, token=False,
-                                env={"RAY_ADDRESS": address, "RAY_AUTH_TOKEN_PATH": str(tmp_path / "token")})
-        assert rc == 0, result.get("msg")
-        rc, result = run_module("ray_job_info", {}, token=False, env={"RAY_ADDRESS": address})
-        assert rc != 0 and "401" in result["msg"], result.get("msg")
+        yield address, tmp_path / "token"
 
 
-def test_module_defaults_for_the_ray_group_reach_every_ray_module(tmp_path):
+def test_a_module_reaches_a_token_cluster_through_rays_environment_alone(token_dashboard):
+    """ray_job_info run for real with no address or token option: RAY_ADDRESS and RAY_AUTH_TOKEN_PATH lead it there."""
+    address, token_file = token_dashboard
+    rc, result = run_module("ray_job_info", {}, token=False, env={"RAY_ADDRESS": address, "RAY_AUTH_TOKEN_PATH": str(token_file)})
+    assert rc == 0, result.get("msg")
+    rc, result = run_module("ray_job_info", {}, token=False, env={"RAY_ADDRESS": address})
+    assert rc != 0 and "401" in result["msg"], result.get("msg")
+
+
+def test_module_defaults_for_the_ray_group_reach_every_ray_module(tmp_path, token_dashboard):
     """meta/runtime.yml's action group: `module_defaults: group/raybook.ray.ray` gives the Ray modules their
-    connection once (here a dashboard that answers 401 without the token)."""
-    token = "g" * 40
-    (tmp_path / "token").write_text(token)
-
-    def answer(method, path, headers):
-        if headers.get("Authorization") != "Bearer " + token:
-            return 401, {"error": "Unauthorized"}
-        if path.startswith("/api/version"):
-            return 200, {"version": "4", "ray_version": version("ray"), "ray_commit": "x"}
-        return 200, []
-
+    connection once."""
+    address, token_file = token_dashboard
     playbook = tmp_path / "play.yml"
     playbook.write_text(
         "- hosts: localhost\n  gather_facts: false\n"
         "  module_defaults:\n    group/raybook.ray.ray:\n      address: '{{ dashboard }}'\n      auth_token_file: '{{ token_file }}'\n"
         "  tasks:\n    - raybook.ray.ray_job_info: {}\n")
-    with json_server(answer) as address:
-        completed = subprocess.run(
-            [str(VENV_BIN / "ansible-playbook"), str(playbook), "-i", "localhost,", "-c", "local",
-             "-e", "ansible_python_interpreter=" + sys.executable, "-e", "dashboard=" + address,
-             "-e", "token_file=%s" % (tmp_path / "token")],
-            env=ansible_env(), cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+    completed = subprocess.run(
+        [str(VENV_BIN / "ansible-playbook"), str(playbook), "-i", "localhost,", "-c", "local",
+         "-e", "ansible_python_interpreter=" + sys.executable, "-e", "dashboard=" + address, "-e", "token_file=%s" % token_file],
+        env=ansible_env(), cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout[-2000:]
 
 
