@@ -201,6 +201,8 @@ def print_report(outcomes, extra):
     if any(outcome.hosts for outcome in outcomes):
         print(display.hosts_table(outcomes))
     for outcome in outcomes:
+        if not outcome.ok and outcome.artifacts:  # said first: the error stays the last line
+            print("ansible-runner's record of %s: %s" % (outcome.name, outcome.artifacts), file=sys.stderr)
         for failure in outcome.failures:
             print("error: %s%s" % ("%s: " % failure["host"] if failure["host"] else "", failure["msg"]), file=sys.stderr)
 

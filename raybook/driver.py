@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import os
+import re
+import shutil
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +16,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_INVENTORY = PROJECT_DIR / "inventory" / "local.yml"
 STAT_KEYS = {"ok": "ok", "changed": "changed", "failures": "failed", "dark": "unreachable", "skipped": "skipped"}
 FAILURE_EVENTS = ("runner_on_failed", "runner_on_unreachable")
+# ansible-runner's folder of each CLI call (its events, stdout and the command line), the last few kept.
+RUNS_DIR = PROJECT_DIR / ".raybook" / "runs"
+RUNS_KEPT = 10
 
 
 @dataclass
@@ -26,13 +31,15 @@ class Outcome:
     hosts: dict = field(default_factory=dict)
     failures: list = field(default_factory=list)
     results: list = field(default_factory=list)
+    artifacts: str = ""
 
     @property
     def ok(self):
         return self.status == "successful" and self.rc == 0 and not self.failures
 
     def as_dict(self):
-        return dict(name=self.name, status=self.status, rc=self.rc, hosts=self.hosts, failures=self.failures)
+        return dict(name=self.name, status=self.status, rc=self.rc, hosts=self.hosts, failures=self.failures,
+                    artifacts=self.artifacts)
 
 
 def host_counts(stats):
@@ -101,27 +108,42 @@ def runner_env():
     }
 
 
+def runner_folder(name, runs_dir=RUNS_DIR, kept=RUNS_KEPT):
+    """A new folder for one ansible-runner call under runs_dir (private: 0700), the oldest beyond `kept` removed."""
+    runs_dir.parent.mkdir(mode=0o700, exist_ok=True)  # .raybook also holds the cluster's token
+    runs_dir.mkdir(mode=0o700, exist_ok=True)
+    for old in sorted(path for path in runs_dir.iterdir() if path.is_dir())[:-kept + 1 or None]:
+        shutil.rmtree(old, ignore_errors=True)
+    # Microseconds in the name: unique, and the names sort in the order the runs were made.
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S.%f")
+    folder = runs_dir / ("%s-%s" % (stamp, re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(name).stem)))
+    folder.mkdir(mode=0o700)
+    return folder
+
+
 def run(name, inventory, progress, **runner_args):
-    """Run ansible-runner (a playbook, or a module with host_pattern) and return its Outcome."""
+    """Run ansible-runner (a playbook, or a module with host_pattern) and return its Outcome; its artifacts stay in
+    .raybook/runs/ (the last few calls)."""
     outcome = Outcome(name=name)
     progress.start(name)
-    with tempfile.TemporaryDirectory(prefix="raybook-runner-") as private_dir:
-        result = ansible_runner.run(
-            private_data_dir=private_dir,
-            project_dir=str(PROJECT_DIR),
-            inventory=str(inventory),
-            envvars=runner_env(),
-            event_handler=Collector(outcome, progress),
-            quiet=True,
-            **runner_args,
-        )
-        outcome.status, outcome.rc = result.status, result.rc
-        outcome.hosts = host_counts(result.stats)
-        outcome.failures = unrescued(outcome.failures, outcome.hosts)
-        if not outcome.ok and not outcome.failures:
-            # ansible-playbook stopped before any task (a syntax error, a bad inventory): its own words.
-            text = result.stdout.read().strip().splitlines()
-            outcome.failures.append(dict(host=None, task=None, msg=text[-1] if text else result.status, detail="\n".join(text)))
+    private_dir = runner_folder(name)
+    outcome.artifacts = str(private_dir)
+    result = ansible_runner.run(
+        private_data_dir=str(private_dir),
+        project_dir=str(PROJECT_DIR),
+        inventory=str(inventory),
+        envvars=runner_env(),
+        event_handler=Collector(outcome, progress),
+        quiet=True,
+        **runner_args,
+    )
+    outcome.status, outcome.rc = result.status, result.rc
+    outcome.hosts = host_counts(result.stats)
+    outcome.failures = unrescued(outcome.failures, outcome.hosts)
+    if not outcome.ok and not outcome.failures:
+        # ansible-playbook stopped before any task (a syntax error, a bad inventory): its own words.
+        text = result.stdout.read().strip().splitlines()
+        outcome.failures.append(dict(host=None, task=None, msg=text[-1] if text else result.status, detail="\n".join(text)))
     for failure in outcome.failures:
         progress.failure(failure)
     progress.done()

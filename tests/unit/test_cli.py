@@ -107,3 +107,21 @@ def test_failures_a_rescue_recovered_from_are_not_reported():
     assert driver.unrescued([wrapped, clean, gone], hosts) == [clean, gone]
     recovered = dict(hosts, h1=dict(hosts["h1"], failed=0))
     assert driver.unrescued([wrapped, gone], recovered) == [gone]
+
+
+def test_each_run_keeps_its_ansible_runner_folder_privately_and_the_oldest_go(tmp_path):
+    runs = tmp_path / ".raybook" / "runs"
+    folders = [driver.runner_folder("playbooks/site.yml", runs_dir=runs, kept=3) for _ in range(5)]
+    assert [path.exists() for path in folders] == [False, False, True, True, True]
+    assert all(path.name.endswith("-site") for path in folders)
+    assert len({path.name for path in folders}) == 5  # one folder per call, even within a second
+    assert {oct(path.stat().st_mode & 0o777) for path in (runs.parent, runs, folders[-1])} == {"0o700"}
+
+
+def test_a_failed_cli_run_names_ansible_runners_record_before_its_error():
+    completed = raybook("run", "no-such-workload", "-q")
+    assert completed.returncode == 1
+    record, error = completed.stderr.strip().splitlines()[-2:]
+    assert record.startswith("ansible-runner's record of playbooks/workloads.yml: %s/.raybook/runs/" % driver.PROJECT_DIR)
+    assert (driver.PROJECT_DIR / record.split(": ", 1)[1] / "artifacts").is_dir()
+    assert error.startswith("error: ")
