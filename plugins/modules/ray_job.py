@@ -14,7 +14,7 @@ description:
   - Submits a job to a Ray cluster through its dashboard's Jobs API with Ray's C(JobSubmissionClient).
   - O(submission_id) is the idempotency key. A job whose id already exists on the cluster is not submitted
     again; the task reports RV(status) of that job with C(changed=false).
-  - A job that ends C(FAILED) or C(STOPPED) fails the task in one line: Ray's verdict and the last line the driver
+  - A job that ends C(FAILED) or C(STOPPED) fails the task in one line, with Ray's verdict and the last line the driver
     logged (RV(logs) holds the tail).
   - An unreachable dashboard is retried with backoff until O(timeout), then the task fails naming the address.
   - Before submitting, the Ray version of this module's Python is compared with the cluster's; a mismatch
