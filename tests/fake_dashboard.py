@@ -9,12 +9,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 @contextmanager
 def json_server(answer):
-    """Serve `answer(method, path, headers) -> (status code, JSON document)` (it may block, like a dashboard that
-    hangs); yields the server's base URL."""
+    """Serve `answer(method, path, headers, body) -> (status code, JSON document)`, body being the request's JSON
+    document or None (it may block, like a dashboard that hangs); yields the server's base URL."""
 
     class Handler(BaseHTTPRequestHandler):
         def respond(self):
-            code, document = answer(self.command, self.path, self.headers)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length)) if length else None
+            code, document = answer(self.command, self.path, self.headers, body)
             payload = json.dumps(document).encode()
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
@@ -22,7 +24,7 @@ def json_server(answer):
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_POST = do_PUT = respond  # noqa: N815 (http.server's names)
+        do_GET = do_POST = do_PUT = do_DELETE = respond  # noqa: N815 (http.server's names)
 
         def log_message(self, *args):
             pass
@@ -35,3 +37,72 @@ def json_server(answer):
     finally:
         server.shutdown()
         server.server_close()
+
+
+class FakeRay:
+    """The dashboard's Jobs and Serve APIs as a dict, for testing the modules' state machines in-process.
+
+    A submitted job walks through `job_statuses` (one step per status query) and then keeps the last one; Serve
+    reports every declared application as `serve_status`. `requests` records (method, path, body)."""
+
+    def __init__(self, ray_version, job_statuses=("PENDING", "RUNNING", "SUCCEEDED"), job_logs="", serve_status="RUNNING"):
+        self.ray_version = ray_version
+        self.job_statuses = list(job_statuses)
+        self.job_logs = job_logs
+        self.serve_status = serve_status
+        self.jobs = {}  # submission id -> {"details": ..., "steps": statuses still to come}
+        self.serve = {"http_options": {}, "applications": {}}
+        self.requests = []
+
+    def add_job(self, submission_id, entrypoint, status):
+        self.jobs[submission_id] = {"details": self._details(submission_id, entrypoint, status), "steps": []}
+
+    def _details(self, submission_id, entrypoint, status):
+        return {"submission_id": submission_id, "entrypoint": entrypoint, "status": status, "message": "",
+                "metadata": {}, "driver_exit_code": 0 if status == "SUCCEEDED" else None}
+
+    def __call__(self, method, path, headers, body):
+        self.requests.append((method, path, body))
+        parts = path.rstrip("/").split("/")[2:]  # after /api
+        if parts == ["version"]:
+            return 200, {"ray_version": self.ray_version, "ray_commit": "fake"}
+        if parts[:1] == ["jobs"]:
+            return self._jobs(method, parts[1:], body)
+        if parts[:2] == ["serve", "applications"]:
+            return self._serve(method, body)
+        return 404, {"error": path}
+
+    def _jobs(self, method, parts, body):
+        if method == "POST" and not parts:
+            submission_id = body.get("submission_id") or "raysubmit_%d" % (len(self.jobs) + 1)
+            self.jobs[submission_id] = {"details": self._details(submission_id, body["entrypoint"], self.job_statuses[0]),
+                                        "steps": self.job_statuses[1:]}
+            return 200, {"submission_id": submission_id}
+        job = self.jobs.get(parts[0]) if parts else None
+        if job is None:
+            return 404, {"error": "no such job"}
+        if method == "DELETE":
+            del self.jobs[parts[0]]
+            return 200, {"deleted": True}
+        if parts[1:] == ["stop"]:
+            job["details"]["status"], job["steps"] = "STOPPED", []
+            return 200, {"stopped": True}
+        if parts[1:] == ["logs"]:
+            return 200, {"logs": self.job_logs}
+        if job["steps"]:
+            job["details"]["status"] = job["steps"].pop(0)
+        return 200, job["details"]
+
+    def _serve(self, method, body):
+        if method == "PUT":
+            self.serve["http_options"] = body.get("http_options") or self.serve["http_options"]
+            self.serve["applications"] = {
+                config["name"]: {"status": self.serve_status, "message": "", "route_prefix": config.get("route_prefix"),
+                                 "deployments": {"Model": {"status": "HEALTHY" if self.serve_status == "RUNNING" else "UNHEALTHY",
+                                                           "message": "replica crashed"}},
+                                 "deployed_app_config": config}
+                for config in body["applications"]
+            }
+        elif method == "DELETE":
+            self.serve = {"http_options": {}, "applications": {}}
+        return 200, self.serve

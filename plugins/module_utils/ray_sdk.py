@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version as installed_version
 
 from ansible.module_utils.basic import missing_required_lib
-from ansible_collections.raybook.ray.plugins.module_utils.ray_client import RayClientError, version_mismatch
+from ansible_collections.raybook.ray.plugins.module_utils.ray_dashboard import DashboardError, version_mismatch
 
 
 def check_client_version(dashboard):
@@ -24,33 +24,33 @@ def check_client_version(dashboard):
         return
     mismatch = version_mismatch(client_version, dashboard.version()["ray_version"])
     if mismatch:
-        raise RayClientError(mismatch)
+        raise DashboardError(mismatch)
 
 
 @contextmanager
 def sdk_client(dashboard, validate_certs, action):
     """A JobSubmissionClient for the dashboard, once this host's Ray is known to match the cluster's.
 
-    The SDK raises bare RuntimeError/ValueError for rejected requests: they become one-line RayClientErrors
+    The SDK raises bare RuntimeError/ValueError for rejected requests: they become one-line DashboardErrors
     that say what was being done (`action`) and where.
     """
     try:
         from ray.job_submission import JobSubmissionClient
     except ImportError:
-        raise RayClientError(missing_required_lib("ray")) from None
+        raise DashboardError(missing_required_lib("ray")) from None
     check_client_version(dashboard)
     try:
         yield JobSubmissionClient(dashboard.address, headers=dashboard.headers, verify=validate_certs)
-    except RayClientError:
+    except DashboardError:
         raise
     except Exception as exc:
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise RayClientError("%s %s failed: %s" % (action, dashboard.address, first_line)) from None
+        raise DashboardError("%s %s failed: %s" % (action, dashboard.address, first_line)) from None
 
 
 def within_deadline(dashboard, action, work):
     """Run `work()` (an SDK call, whose requests carry no timeout of their own) under the dashboard's deadline:
-    its result, or a one-line RayClientError when the time is up. A call still hanging then is abandoned with the
+    its result, or a one-line DashboardError when the time is up. A call still hanging then is abandoned with the
     module's process."""
     outcome = {}
 
@@ -64,7 +64,7 @@ def within_deadline(dashboard, action, work):
     worker.start()
     worker.join(dashboard.remaining())
     if worker.is_alive():
-        raise RayClientError("%s %s did not finish within %.0fs (timeout)" % (action, dashboard.address, dashboard.timeout))
+        raise DashboardError("%s %s did not finish within %.0fs (timeout)" % (action, dashboard.address, dashboard.timeout))
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")

@@ -94,8 +94,8 @@ resources_available:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
-    RayClientError,
+from ansible_collections.raybook.ray.plugins.module_utils.ray_dashboard import (
+    DashboardError,
     connect,
     available_resources,
     check_connection_options,
@@ -141,7 +141,7 @@ def main():
     dashboard = connect(module)
     try:
         facts = cluster_facts(dashboard)
-    except RayClientError as exc:
+    except DashboardError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **facts)
 

@@ -98,8 +98,8 @@ jobs:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
-    RayClientError,
+from ansible_collections.raybook.ray.plugins.module_utils.ray_dashboard import (
+    DashboardError,
     connect,
     check_connection_options,
     connection_argument_spec,
@@ -140,7 +140,7 @@ def main():
                 entry["logs"] = log_tail(logs, params["log_tail_lines"])
                 entry["result"] = extract_result(logs)
             jobs.append(entry)
-    except RayClientError as exc:
+    except DashboardError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, jobs=jobs)
 

@@ -142,21 +142,19 @@ config:
 """
 
 import re
-import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.raybook.ray.plugins.module_utils.ray_client import (
-    RayClientError,
+from ansible_collections.raybook.ray.plugins.module_utils.ray_dashboard import (
+    DashboardError,
+    TaskFailed,
     connect,
     check_connection_options,
     check_working_dir,
     connection_argument_spec,
     fill_from_ray_environment,
 )
-from ansible_collections.raybook.ray.plugins.module_utils.ray_sdk import sdk_client, within_deadline
+from ansible_collections.raybook.ray.plugins.module_utils.ray_serve_task import ServeTask
 
-SETTLED = frozenset(("RUNNING", "DEPLOY_FAILED", "UNHEALTHY"))
-FAILED = frozenset(("DEPLOY_FAILED", "UNHEALTHY"))
 IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*[:.][A-Za-z_]\w*$")
 
 
@@ -201,142 +199,6 @@ def check_serve_options(params):
     return None
 
 
-def upload_local_code(dashboard, runtime_env, validate_certs, check_mode):
-    """Replace local working_dir/py_modules paths by the URIs Ray's SDK uploads them to (content-hashed). In check
-    mode the SDK computes the same URIs and asks whether the cluster has them, but sends nothing."""
-    action = "uploading the application's code to"
-    with sdk_client(dashboard, validate_certs, action) as client:
-        if check_mode:
-            client._upload_package = lambda *args, **kwargs: None
-
-        def upload():
-            client._upload_working_dir_if_needed(runtime_env)
-            client._upload_py_modules_if_needed(runtime_env)
-
-        within_deadline(dashboard, action, upload)
-    return runtime_env
-
-
-def desired_config(params, runtime_env):
-    config = dict(name=params["name"], import_path=params["import_path"])
-    for key in ("route_prefix", "args", "deployments"):
-        if params[key] is not None:
-            config[key] = params[key]
-    if runtime_env:
-        config["runtime_env"] = runtime_env
-    return config
-
-
-def app_report(name, app):
-    if not app:
-        return dict(name=name, status=None, message="")
-    return dict(
-        name=name,
-        status=app.get("status"),
-        message=app.get("message") or "",
-        route_prefix=app.get("route_prefix"),
-        deployments={key: value.get("status") for key, value in sorted((app.get("deployments") or {}).items())},
-        config=app.get("deployed_app_config") or {},
-    )
-
-
-def failure_message(name, app):
-    """Serve's own words for a failed application: its message, else its unhealthy deployments'."""
-    message = (app.get("message") or "").strip()
-    if not message:
-        message = "; ".join(
-            "%s: %s" % (key, (value.get("message") or value.get("status")))
-            for key, value in sorted((app.get("deployments") or {}).items())
-            if value.get("status") != "HEALTHY"
-        )
-    lines = message.splitlines()
-    return "Serve application %s %s: %s" % (name, app.get("status"), lines[-1] if lines else "no message")
-
-
-class ServeTask:
-    def __init__(self, module, dashboard):
-        self.module = module
-        self.params = module.params
-        self.dashboard = dashboard
-        self.name = self.params["name"]
-        self.details = {}  # the last answer of the Serve API: applications, http_options, ...
-
-    def applications(self):
-        self.details = self.dashboard.serve_details() or {}
-        return self.details.get("applications") or {}
-
-    def others(self, apps):
-        """The other applications' declared configs, so one PUT keeps them as they are."""
-        return [app["deployed_app_config"] for key, app in sorted(apps.items()) if key != self.name and app.get("deployed_app_config")]
-
-    def present(self):
-        runtime_env = dict(self.params["runtime_env"] or {})
-        if self.params["working_dir"]:
-            runtime_env["working_dir"] = self.params["working_dir"]
-        if runtime_env:
-            runtime_env = upload_local_code(self.dashboard, runtime_env, self.params["validate_certs"], self.module.check_mode)
-        config = desired_config(self.params, runtime_env)
-        apps = self.applications()
-        current = apps.get(self.name)
-        changed = not current or current.get("deployed_app_config") != config
-        self.warn_if_listening_elsewhere()
-        if changed and not self.module.check_mode:
-            document = {
-                "http_options": self.http_options(), "proxy_location": self.params["proxy_location"],
-                "applications": self.others(apps) + [config],
-            }
-            self.dashboard.serve_put(document)
-        if self.module.check_mode:
-            return dict(changed=changed, **app_report(self.name, current))
-        app = self.wait_until_settled() if self.params["wait"] else self.applications().get(self.name)
-        result = dict(changed=changed, **app_report(self.name, app))
-        if app and app.get("status") in FAILED:
-            self.module.fail_json(msg=failure_message(self.name, app), **result)
-        return result
-
-    def http_options(self):
-        return {"host": self.params["http_host"], "port": self.params["http_port"]}
-
-    def warn_if_listening_elsewhere(self):
-        running = self.details.get("http_options") or {}
-        wanted = self.http_options()
-        if running and self.details.get("applications") and any(running.get(k) != v for k, v in wanted.items()):
-            self.module.warn(
-                "Serve already listens on %s:%s, not %s:%s: HTTP options apply when Serve starts "
-                "(remove its applications to restart it)" % (running.get("host"), running.get("port"), wanted["host"], wanted["port"])
-            )
-
-    def absent(self):
-        apps = self.applications()
-        if self.name not in apps:
-            return dict(changed=False, name=self.name, status=None, message="")
-        if not self.module.check_mode:
-            others = self.others(apps)
-            if others:
-                self.dashboard.serve_put({"applications": others})
-            else:
-                self.dashboard.serve_shutdown()
-            if self.params["wait"]:
-                self.wait_until_gone()
-        return dict(changed=True, name=self.name, status=None, message="removed")
-
-    def wait_until_settled(self):
-        while True:
-            app = self.applications().get(self.name)
-            if app and app.get("status") in SETTLED:
-                return app
-            if self.dashboard.remaining() <= 0:
-                status = app.get("status") if app else "not listed"
-                raise RayClientError("Serve application %s not RUNNING within %.0fs (status %s)" % (self.name, self.params["timeout"], status))
-            time.sleep(min(1.0, self.dashboard.remaining()))
-
-    def wait_until_gone(self):
-        while self.name in self.applications():
-            if self.dashboard.remaining() <= 0:
-                raise RayClientError("Serve application %s still listed after %.0fs" % (self.name, self.params["timeout"]))
-            time.sleep(min(1.0, self.dashboard.remaining()))
-
-
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
@@ -348,11 +210,11 @@ def main():
     if error:
         module.fail_json(msg=error)
     dashboard = connect(module)
-    task = ServeTask(module, dashboard)
     try:
-        dashboard.version()  # reachability first: retried with backoff until the timeout
-        result = task.present() if module.params["state"] == "present" else task.absent()
-    except RayClientError as exc:
+        result = ServeTask(module.params, dashboard, module.check_mode, module.warn).run()
+    except TaskFailed as exc:
+        module.fail_json(msg=str(exc), **exc.result)
+    except DashboardError as exc:
         module.fail_json(msg=str(exc), name=module.params["name"])
     module.exit_json(**result)
 

@@ -1,15 +1,9 @@
-"""Unit tests of the shared Ray client code (module_utils/ray_client.py)."""
-
-import socket
-import subprocess
-import sys
-from importlib.metadata import version
+"""Unit tests of the shared dashboard code (module_utils/ray_dashboard.py)."""
 
 import pytest
-from ansible_collections.raybook.ray.plugins.module_utils import ray_client
+from ansible_collections.raybook.ray.plugins.module_utils import ray_dashboard
 
-from tests.conftest import PROJECT_DIR, VENV_BIN, ansible_env, run_module
-from tests.fake_dashboard import json_server
+from tests.helpers import closed_port
 
 
 def params(**overrides):
@@ -23,32 +17,25 @@ def params(**overrides):
     ["127.0.0.1:8265", "localhost", "ftp://127.0.0.1:8265", "http://", "", None, "http://127.0.0.1:99999"],
 )
 def test_an_address_that_is_not_an_http_url_is_refused_naming_the_field(address):
-    error = ray_client.check_connection_options(params(address=address))
+    error = ray_dashboard.check_connection_options(params(address=address))
     assert error.startswith("address: ")
     assert "\n" not in error
 
 
 def test_a_negative_timeout_is_refused():
-    assert ray_client.check_connection_options(params(timeout=-1.0)) == (
+    assert ray_dashboard.check_connection_options(params(timeout=-1.0)) == (
         "timeout: expected a finite number of seconds >= 0, got -1.0"
     )
 
 
 @pytest.mark.parametrize("address", ["http://127.0.0.1:8265", "https://ray.example.org", "http://[::1]:8265/"])
 def test_good_addresses_pass(address):
-    assert ray_client.check_connection_options(params(address=address)) is None
+    assert ray_dashboard.check_connection_options(params(address=address)) is None
 
 
 def test_backoff_doubles_up_to_its_cap():
-    delays = ray_client.backoff_delays(first=0.5, cap=5.0)
+    delays = ray_dashboard.backoff_delays(first=0.5, cap=5.0)
     assert [next(delays) for _ in range(7)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
-
-
-def closed_port():
-    """A loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_an_unreachable_dashboard_is_retried_with_backoff_then_named():
@@ -61,8 +48,8 @@ def test_an_unreachable_dashboard_is_retried_with_backoff_then_named():
         now[0] += seconds
 
     address = "http://127.0.0.1:%d" % closed_port()
-    dashboard = ray_client.RayDashboard(address, timeout=10, clock=lambda: now[0], sleep=sleep)
-    with pytest.raises(ray_client.RayUnreachable) as caught:
+    dashboard = ray_dashboard.RayDashboard(address, timeout=10, clock=lambda: now[0], sleep=sleep)
+    with pytest.raises(ray_dashboard.RayUnreachable) as caught:
         dashboard.version()
     message = str(caught.value)
     assert message.startswith("Ray dashboard at %s unreachable after 10s: " % address)
@@ -72,27 +59,27 @@ def test_an_unreachable_dashboard_is_retried_with_backoff_then_named():
 
 def test_timeout_zero_tries_once():
     sleeps = []
-    dashboard = ray_client.RayDashboard("http://127.0.0.1:%d" % closed_port(), timeout=0, sleep=sleeps.append)
-    with pytest.raises(ray_client.RayUnreachable):
+    dashboard = ray_dashboard.RayDashboard("http://127.0.0.1:%d" % closed_port(), timeout=0, sleep=sleeps.append)
+    with pytest.raises(ray_dashboard.RayUnreachable):
         dashboard.version()
     assert sleeps == []
 
 
 def test_the_last_result_marker_line_is_the_result():
     logs = 'noise\nRAYBOOK_RESULT {"a": 1}\nmore\nINFO x -- RAYBOOK_RESULT {"a": 2, "b": [1]}\ntrailing'
-    assert ray_client.extract_result(logs) == {"a": 2, "b": [1]}
+    assert ray_dashboard.extract_result(logs) == {"a": 2, "b": [1]}
 
 
 @pytest.mark.parametrize("logs", ["", None, "no marker here", "RAYBOOK_RESULT {not json"])
 def test_no_or_broken_result_gives_none(logs):
-    assert ray_client.extract_result(logs) is None
+    assert ray_dashboard.extract_result(logs) is None
 
 
 def test_log_tail_keeps_the_last_lines():
     logs = "\n".join(str(n) for n in range(10))
-    assert ray_client.log_tail(logs, 3) == "7\n8\n9"
-    assert ray_client.log_tail(logs, 0) == ""
-    assert ray_client.log_tail(None, 5) == ""
+    assert ray_dashboard.log_tail(logs, 3) == "7\n8\n9"
+    assert ray_dashboard.log_tail(logs, 0) == ""
+    assert ray_dashboard.log_tail(None, 5) == ""
 
 
 def test_job_summary_converts_times_and_duration():
@@ -106,31 +93,31 @@ def test_job_summary_converts_times_and_duration():
         "driver_exit_code": 0,
         "metadata": None,
     }
-    summary = ray_client.job_summary(details)
+    summary = ray_dashboard.job_summary(details)
     assert summary["duration_s"] == 2.829
     assert summary["start_time"] == "2026-11-25T20:15:49.334000+00:00"
     assert summary["metadata"] == {}
-    assert ray_client.job_summary({"status": "PENDING", "start_time": 0})["duration_s"] is None
+    assert ray_dashboard.job_summary({"status": "PENDING", "start_time": 0})["duration_s"] is None
 
 
 def test_resources_drop_ray_bookkeeping_and_compute_what_is_free():
     usage = {"objectStoreMemory": [1.0, 10.0], "CPU": [0.5, 2.0], "node:192.0.2.2": [0.0, 1.0], "GPU": [1.0, 1.0]}
-    assert ray_client.available_resources(usage) == {"CPU": 1.5, "GPU": 0.0, "object_store_memory": 9.0}
-    assert ray_client.summarize_resources({"CPU": 2.0, "node:__internal_head__": 1.0}) == {"CPU": 2.0}
+    assert ray_dashboard.available_resources(usage) == {"CPU": 1.5, "GPU": 0.0, "object_store_memory": 9.0}
+    assert ray_dashboard.summarize_resources({"CPU": 2.0, "node:__internal_head__": 1.0}) == {"CPU": 2.0}
 
 
 def test_version_mismatch_names_both_versions():
-    assert ray_client.version_mismatch("2.60.0", "2.60.0") is None
-    message = ray_client.version_mismatch("2.60.0", "2.9.0")
+    assert ray_dashboard.version_mismatch("2.60.0", "2.60.0") is None
+    message = ray_dashboard.version_mismatch("2.60.0", "2.9.0")
     assert "client has ray 2.60.0" in message and "cluster runs ray 2.9.0" in message
 
 
 def test_the_token_goes_into_a_bearer_header(tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("s3cret\n")
-    assert ray_client.auth_headers({"auth_token": None, "auth_token_file": str(token_file)}) == {"Authorization": "Bearer s3cret"}
-    assert ray_client.auth_headers({"auth_token": "given", "auth_token_file": str(token_file)}) == {"Authorization": "Bearer given"}
-    assert ray_client.auth_headers({"auth_token": None, "auth_token_file": None}) == {}
+    assert ray_dashboard.auth_headers({"auth_token": None, "auth_token_file": str(token_file)}) == {"Authorization": "Bearer s3cret"}
+    assert ray_dashboard.auth_headers({"auth_token": "given", "auth_token_file": str(token_file)}) == {"Authorization": "Bearer given"}
+    assert ray_dashboard.auth_headers({"auth_token": None, "auth_token_file": None}) == {}
 
 
 @pytest.mark.parametrize("content, expected", [(None, "auth_token_file: cannot read"), ("\n", "auth_token_file: ")])
@@ -138,8 +125,8 @@ def test_a_missing_or_empty_token_file_is_named(tmp_path, content, expected):
     token_file = tmp_path / "token"
     if content is not None:
         token_file.write_text(content)
-    with pytest.raises(ray_client.RayClientError) as error:
-        ray_client.auth_headers({"auth_token": None, "auth_token_file": str(token_file)})
+    with pytest.raises(ray_dashboard.DashboardError) as error:
+        ray_dashboard.auth_headers({"auth_token": None, "auth_token_file": str(token_file)})
     assert str(error.value).startswith(expected) and str(token_file) in str(error.value)
 
 
@@ -151,7 +138,7 @@ def test_a_missing_or_empty_token_file_is_named(tmp_path, content, expected):
     ({"pip": ["torch"], "env_vars": {"A": "1"}}, False),
 ])
 def test_only_local_code_needs_the_sdks_upload(runtime_env, upload):
-    assert ray_client.needs_upload(runtime_env) is upload
+    assert ray_dashboard.needs_upload(runtime_env) is upload
 
 
 ENV_CASES = {
@@ -173,7 +160,7 @@ ENV_CASES = {
 def test_connection_options_fall_back_to_rays_environment_as_its_cli_does(case, tmp_path):
     environ, given, expected = ENV_CASES[case]
     options = {"address": None, "auth_token": None, "auth_token_file": None, **given}
-    ray_client.fill_from_ray_environment(options, environ=environ, home=str(tmp_path))
+    ray_dashboard.fill_from_ray_environment(options, environ=environ, home=str(tmp_path))
     for key, value in expected.items():
         assert options[key] == value, key
 
@@ -182,58 +169,16 @@ def test_rays_own_token_file_is_the_last_fallback(tmp_path):
     (tmp_path / ".ray").mkdir()
     (tmp_path / ".ray" / "auth_token").write_text("x" * 32)
     options = {"address": None, "auth_token": None, "auth_token_file": None}
-    ray_client.fill_from_ray_environment(options, environ={}, home=str(tmp_path))
+    ray_dashboard.fill_from_ray_environment(options, environ={}, home=str(tmp_path))
     assert options["auth_token_file"] == str(tmp_path / ".ray" / "auth_token")
-    ray_client.fill_from_ray_environment(empty := {"address": None, "auth_token": None, "auth_token_file": None},
+    ray_dashboard.fill_from_ray_environment(empty := {"address": None, "auth_token": None, "auth_token_file": None},
                                          environ={}, home=str(tmp_path / "elsewhere"))
     assert empty["auth_token_file"] is None
-
-
-@pytest.fixture
-def token_dashboard(tmp_path):
-    """An in-process dashboard that answers 401 without its token, as Ray's does: (its address, the token's file)."""
-    token = "k" * 40
-    (tmp_path / "token").write_text(token + "\n")
-
-    def answer(method, path, headers):
-        if headers.get("Authorization") != "Bearer " + token:
-            return 401, {"error": "Unauthorized"}
-        if path.startswith("/api/version"):
-            return 200, {"version": "4", "ray_version": version("ray"), "ray_commit": "x"}
-        return 200, []
-
-    with json_server(answer) as address:
-        yield address, tmp_path / "token"
-
-
-def test_a_module_reaches_a_token_cluster_through_rays_environment_alone(token_dashboard):
-    """ray_job_info run for real with no address or token option: RAY_ADDRESS and RAY_AUTH_TOKEN_PATH lead it there."""
-    address, token_file = token_dashboard
-    rc, result = run_module("ray_job_info", {}, token=False, env={"RAY_ADDRESS": address, "RAY_AUTH_TOKEN_PATH": str(token_file)})
-    assert rc == 0, result.get("msg")
-    rc, result = run_module("ray_job_info", {}, token=False, env={"RAY_ADDRESS": address})
-    assert rc != 0 and "401" in result["msg"], result.get("msg")
-
-
-def test_module_defaults_for_the_ray_group_reach_every_ray_module(tmp_path, token_dashboard):
-    """meta/runtime.yml's action group: `module_defaults: group/raybook.ray.ray` gives the Ray modules their
-    connection once."""
-    address, token_file = token_dashboard
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        "- hosts: localhost\n  gather_facts: false\n"
-        "  module_defaults:\n    group/raybook.ray.ray:\n      address: '{{ dashboard }}'\n      auth_token_file: '{{ token_file }}'\n"
-        "  tasks:\n    - raybook.ray.ray_job_info: {}\n")
-    completed = subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), str(playbook), "-i", "localhost,", "-c", "local",
-         "-e", "ansible_python_interpreter=" + sys.executable, "-e", "dashboard=" + address, "-e", "token_file=%s" % token_file],
-        env=ansible_env(), cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stdout[-2000:]
 
 
 def test_a_failed_job_is_said_in_one_line_with_rays_verdict_and_the_last_log_line():
     message = ("Job entrypoint command failed with exit code 1, last available logs (truncated to 20,000 chars):\n"
                "Traceback (most recent call last):\n  ...\nRuntimeError: boom\n")
-    line = ray_client.job_failure_line("raybook-x-train", "FAILED", message, "step 1\nRuntimeError: boom\n\n")
+    line = ray_dashboard.job_failure_line("raybook-x-train", "FAILED", message, "step 1\nRuntimeError: boom\n\n")
     assert line == "Ray job raybook-x-train FAILED: Job entrypoint command failed with exit code 1; its log ends: RuntimeError: boom"
-    assert ray_client.job_failure_line("j", "STOPPED", "", "") == "Ray job j STOPPED: no message from Ray"
+    assert ray_dashboard.job_failure_line("j", "STOPPED", "", "") == "Ray job j STOPPED: no message from Ray"

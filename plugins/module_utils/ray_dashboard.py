@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: raybook developers
 # Apache-2.0 (see LICENSE)
-"""One Ray client for the raybook modules: shared options, input checks and the dashboard's HTTP API.
+"""Ray's dashboard HTTP API (not Ray Client) for the raybook modules: shared options and input checks.
 
 Reads (version, nodes, jobs, logs) go over the dashboard's REST API, so only `ray_job` needs the Ray
 package (its SDK uploads a local ``working_dir`` when submitting).
@@ -74,17 +74,25 @@ def auth_headers(params):
             with open(path, encoding="utf-8") as handle:
                 token = handle.read().strip()
         except OSError as exc:
-            raise RayClientError("auth_token_file: cannot read %s (%s)" % (path, exc.strerror or exc)) from None
+            raise DashboardError("auth_token_file: cannot read %s (%s)" % (path, exc.strerror or exc)) from None
         if not token:
-            raise RayClientError("auth_token_file: %s is empty (expected the cluster's token)" % path)
+            raise DashboardError("auth_token_file: %s is empty (expected the cluster's token)" % path)
     return {"Authorization": "Bearer %s" % token} if token else {}
 
 
-class RayClientError(Exception):
+class DashboardError(Exception):
     """A failure the module reports as one line."""
 
 
-class RayUnreachable(RayClientError):
+class TaskFailed(DashboardError):
+    """A module task that must fail with this message and still return what it found (`result`)."""
+
+    def __init__(self, message, result):
+        super().__init__(message)
+        self.result = result
+
+
+class RayUnreachable(DashboardError):
     pass
 
 
@@ -128,7 +136,7 @@ def connect(module):
     params = module.params
     try:
         headers = auth_headers(params)
-    except RayClientError as exc:
+    except DashboardError as exc:
         module.fail_json(msg=str(exc))
     return RayDashboard(params["address"], params["timeout"], params["validate_certs"], headers=headers)
 
@@ -199,7 +207,7 @@ class RayDashboard:
         """Return {'ray_version': ..., 'ray_commit': ...}; this is also the reachability probe."""
         data = self.get("/api/version")
         if not isinstance(data, dict) or "ray_version" not in data:
-            raise RayClientError("%s does not look like a Ray dashboard (no ray_version in /api/version)" % self.address)
+            raise DashboardError("%s does not look like a Ray dashboard (no ray_version in /api/version)" % self.address)
         return data
 
     def nodes(self):
@@ -221,7 +229,7 @@ class RayDashboard:
         except HTTPError as exc:
             if exc.code == 404:
                 return None
-            raise RayClientError(_http_error_line(self.address, exc)) from None
+            raise DashboardError(_http_error_line(self.address, exc)) from None
 
     def jobs(self):
         return self.get("/api/jobs/") or []
@@ -251,7 +259,7 @@ class RayDashboard:
         try:
             return self.request(method, path, body)
         except HTTPError as exc:
-            raise RayClientError(_http_error_line(self.address + path, exc)) from None
+            raise DashboardError(_http_error_line(self.address + path, exc)) from None
 
     def submit_job(self, body):
         """Submit a job whose runtime_env needs no upload; returns its submission id."""
@@ -266,7 +274,7 @@ class RayDashboard:
         while True:
             details = self.job(submission_id)
             if details is None:
-                raise RayClientError("job %s disappeared from %s while waiting for it" % (submission_id, self.address))
+                raise DashboardError("job %s disappeared from %s while waiting for it" % (submission_id, self.address))
             if details.get("status") in TERMINAL_STATUSES:
                 return details
             left = deadline - self._clock()
@@ -292,7 +300,7 @@ def _unwrap_state_api(data, address):
     try:
         return data["data"]["result"]["result"]
     except (KeyError, TypeError):
-        raise RayClientError("unexpected answer from %s/api/v0/nodes: %.200r" % (address, data)) from None
+        raise DashboardError("unexpected answer from %s/api/v0/nodes: %.200r" % (address, data)) from None
 
 
 def iso_time(ms):
@@ -361,6 +369,14 @@ def available_resources(usage):
             continue
         available[names.get(name, name)] = pair[1] - pair[0]
     return dict(sorted(available.items()))
+
+
+def merged_runtime_env(params):
+    """The runtime_env option with the working_dir option in it (the option wins over a runtime_env entry)."""
+    runtime_env = dict(params["runtime_env"] or {})
+    if params["working_dir"]:
+        runtime_env["working_dir"] = params["working_dir"]
+    return runtime_env
 
 
 def needs_upload(runtime_env):

@@ -1,0 +1,109 @@
+"""ray_job's state machine (module_utils/ray_job_task.py) against an in-process fake of the dashboard's Jobs API:
+what it sends, what it returns, and how it fails."""
+
+from importlib.metadata import version
+
+import pytest
+from ansible_collections.raybook.ray.plugins.module_utils.ray_dashboard import DashboardError, RayDashboard, TaskFailed
+from ansible_collections.raybook.ray.plugins.module_utils.ray_job_task import JobTask
+
+from tests.fake_dashboard import FakeRay, json_server
+
+LOGS = 'epoch 1\nRAYBOOK_RESULT {"accuracy": 0.99}\ndone\n'
+
+
+def params(**overrides):
+    base = dict(entrypoint="python main.py", submission_id="raybook-train", working_dir=None, runtime_env=None,
+                entrypoint_num_cpus=None, entrypoint_num_gpus=None, entrypoint_memory=None, entrypoint_resources=None,
+                metadata={"run": 7}, wait=True, stop_on_timeout=True, log_tail_lines=2, state="present",
+                timeout=10.0, validate_certs=True)
+    base.update(overrides)
+    return base
+
+
+def run(fake, check_mode=False, **overrides):
+    """Run one JobTask against `fake`; returns (result or the TaskFailed raised, warnings)."""
+    warnings = []
+    with json_server(fake) as address:
+        options = params(**overrides)
+        task = JobTask(options, RayDashboard(address, options["timeout"]), check_mode, warnings.append)
+        try:
+            return task.run(), warnings
+        except TaskFailed as failure:
+            return failure, warnings
+
+
+@pytest.fixture
+def fake():
+    return FakeRay(version("ray"), job_logs=LOGS)
+
+
+def submissions(fake):
+    return [body for method, path, body in fake.requests if method == "POST" and path == "/api/jobs/"]
+
+
+def test_a_new_job_is_submitted_once_waited_for_and_its_result_read_from_its_log(fake):
+    result, _ = run(fake)
+    assert (result["changed"], result["status"], result["submission_id"]) == (True, "SUCCEEDED", "raybook-train")
+    assert result["result"] == {"accuracy": 0.99}
+    assert result["logs"] == 'RAYBOOK_RESULT {"accuracy": 0.99}\ndone'  # log_tail_lines=2
+    [body] = submissions(fake)
+    assert body == {"entrypoint": "python main.py", "submission_id": "raybook-train", "metadata": {"run": "7"}}
+
+
+def test_a_job_already_there_is_not_submitted_again_and_a_different_entrypoint_is_warned_about(fake):
+    fake.add_job("raybook-train", "python other.py", "SUCCEEDED")
+    result, warnings = run(fake)
+    assert (result["changed"], result["status"]) == (False, "SUCCEEDED")
+    assert submissions(fake) == []
+    assert warnings == ["submission_id raybook-train already exists with entrypoint 'python other.py'; not submitted again"]
+
+
+def test_a_failed_job_fails_the_task_in_one_line_with_what_it_found(fake):
+    fake.job_statuses = ["RUNNING", "FAILED"]
+    failure, _ = run(fake)
+    assert isinstance(failure, TaskFailed)
+    assert str(failure) == "Ray job raybook-train FAILED: no message from Ray; its log ends: done"
+    assert failure.result["status"] == "FAILED" and failure.result["result"] == {"accuracy": 0.99}
+
+
+def test_check_mode_says_the_job_would_be_submitted_and_sends_nothing(fake):
+    result, _ = run(fake, check_mode=True)
+    assert result == dict(changed=True, submission_id="raybook-train", status=None, message="would be submitted")
+    assert [method for method, _, _ in fake.requests] == ["GET", "GET"]  # the version, the job
+
+
+def test_a_job_that_outlives_its_timeout_is_stopped_and_the_task_fails_saying_so(fake):
+    fake.job_statuses = ["RUNNING"]
+    failure, _ = run(fake, timeout=1.0)
+    assert str(failure) == "job raybook-train did not finish within 1s (stopped)"
+    assert failure.result["status"] == "STOPPED"
+    assert ("POST", "/api/jobs/raybook-train/stop", None) in fake.requests
+
+
+def test_a_job_left_running_on_timeout_when_asked(fake):
+    fake.job_statuses = ["RUNNING"]
+    failure, _ = run(fake, timeout=1.0, stop_on_timeout=False)
+    assert str(failure) == "job raybook-train did not finish within 1s (left running)"
+    assert not any(path.endswith("/stop") for _, path, _ in fake.requests)
+
+
+def test_absent_deletes_a_finished_job_and_is_unchanged_when_there_is_none(fake):
+    fake.add_job("raybook-train", "python main.py", "SUCCEEDED")
+    result, _ = run(fake, state="absent")
+    assert (result["changed"], result["message"]) == (True, "deleted") and fake.jobs == {}
+    result, _ = run(fake, state="absent")
+    assert result["changed"] is False
+
+
+def test_stopping_a_running_job_reports_it_stopped_and_a_finished_one_unchanged(fake):
+    fake.add_job("raybook-train", "python main.py", "RUNNING")
+    result, _ = run(fake, state="stopped")
+    assert (result["changed"], result["status"]) == (True, "STOPPED")
+    result, _ = run(fake, state="stopped")
+    assert (result["changed"], result["status"]) == (False, "STOPPED")
+
+
+def test_stopping_a_job_that_does_not_exist_names_it(fake):
+    with pytest.raises(DashboardError, match="^submission_id raybook-train: no such job at http://127.0.0.1:"):
+        run(fake, state="stopped")

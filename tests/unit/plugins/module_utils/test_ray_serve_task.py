@@ -1,0 +1,86 @@
+"""ray_serve's state machine (module_utils/ray_serve_task.py) against an in-process fake of the dashboard's Serve
+API: one PUT of the whole set of applications, idempotence, removal, and failures in Serve's own words."""
+
+from importlib.metadata import version
+
+import pytest
+from ansible_collections.raybook.ray.plugins.module_utils.ray_dashboard import RayDashboard, TaskFailed
+from ansible_collections.raybook.ray.plugins.module_utils.ray_serve_task import ServeTask
+
+from tests.fake_dashboard import FakeRay, json_server
+
+
+def params(**overrides):
+    base = dict(name="classifier", import_path="serve_app:app", route_prefix="/classify", working_dir=None,
+                runtime_env=None, args={"scale": 2}, deployments=None, http_host="127.0.0.1", http_port=8000,
+                proxy_location="EveryNode", state="present", wait=True, timeout=5.0, validate_certs=True)
+    base.update(overrides)
+    return base
+
+
+def run(fake, check_mode=False, **overrides):
+    warnings = []
+    with json_server(fake) as address:
+        options = params(**overrides)
+        task = ServeTask(options, RayDashboard(address, options["timeout"]), check_mode, warnings.append)
+        try:
+            return task.run(), warnings
+        except TaskFailed as failure:
+            return failure, warnings
+
+
+@pytest.fixture
+def fake():
+    return FakeRay(version("ray"))
+
+
+def puts(fake):
+    return [body for method, _, body in fake.requests if method == "PUT"]
+
+
+def test_an_application_is_declared_with_serve_bound_where_asked_and_a_second_call_changes_nothing(fake):
+    result, _ = run(fake)
+    assert (result["changed"], result["status"], result["deployments"]) == (True, "RUNNING", {"Model": "HEALTHY"})
+    [document] = puts(fake)
+    assert document == {
+        "http_options": {"host": "127.0.0.1", "port": 8000}, "proxy_location": "EveryNode",
+        "applications": [{"name": "classifier", "import_path": "serve_app:app", "route_prefix": "/classify", "args": {"scale": 2}}],
+    }
+    result, _ = run(fake)
+    assert result["changed"] is False and len(puts(fake)) == 1
+
+
+def test_other_applications_are_kept_as_they_are(fake):
+    run(fake, name="other", route_prefix="/other")
+    run(fake)
+    assert [app["name"] for app in puts(fake)[-1]["applications"]] == ["other", "classifier"]
+    result, _ = run(fake, state="absent")
+    assert result == dict(changed=True, name="classifier", status=None, message="removed")
+    assert list(fake.serve["applications"]) == ["other"]
+
+
+def test_removing_the_last_application_shuts_serve_down_and_a_second_removal_changes_nothing(fake):
+    run(fake)
+    result, _ = run(fake, state="absent")
+    assert result["changed"] is True and ("DELETE", "/api/serve/applications/", None) in fake.requests
+    result, _ = run(fake, state="absent")
+    assert result["changed"] is False
+
+
+def test_check_mode_reports_the_change_and_declares_nothing(fake):
+    result, _ = run(fake, check_mode=True)
+    assert result["changed"] is True and puts(fake) == []
+
+
+def test_an_unhealthy_application_fails_the_task_in_serves_words(fake):
+    fake.serve_status = "DEPLOY_FAILED"
+    failure, _ = run(fake)
+    assert str(failure) == "Serve application classifier DEPLOY_FAILED: Model: replica crashed"
+    assert failure.result["deployments"] == {"Model": "UNHEALTHY"}
+
+
+def test_asking_for_another_http_port_while_serve_runs_is_warned_about(fake):
+    run(fake)
+    _, warnings = run(fake, http_port=8001, route_prefix="/v2")
+    assert warnings == ["Serve already listens on 127.0.0.1:8000, not 127.0.0.1:8001: HTTP options apply when Serve "
+                        "starts (remove its applications to restart it)"]
