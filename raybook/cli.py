@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from raybook import __version__, display, driver, formatting, history, live, report
+from raybook import __version__, display, history, live, report, runner
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 UP_PLAYBOOKS = ("playbooks/bootstrap.yml", "playbooks/cluster.yml")
@@ -32,13 +32,13 @@ def build_parser():
     parser.add_argument("--version", action="version", version="raybook " + __version__)
     common = OneLineParser(add_help=False)
     common.add_argument(
-        "-i", "--inventory", type=Path, default=driver.DEFAULT_INVENTORY, help="inventory file (default: %(default)s)"
+        "-i", "--inventory", type=Path, default=runner.DEFAULT_INVENTORY, help="inventory file (default: %(default)s)"
     )
     common.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress lines (a running job's plain line only)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     results = OneLineParser(add_help=False)
-    results.add_argument("--results-dir", type=Path, default=driver.PROJECT_DIR / "results", help="default: %(default)s")
+    results.add_argument("--results-dir", type=Path, default=runner.PROJECT_DIR / "results", help="default: %(default)s")
     up = commands.add_parser("up", parents=[common], help="prepare the hosts and start the Ray cluster")
     up.add_argument("--check", action="store_true", help="change nothing: show what would change (Ansible's check mode)")
     run = commands.add_parser("run", parents=[common, results], help="run workloads (a new run id each time)")
@@ -63,7 +63,7 @@ def build_parser():
 def command_up(args, progress):
     outcomes = []
     for playbook in UP_PLAYBOOKS:
-        outcomes.append(driver.run_playbook(playbook, args.inventory, progress, check=args.check))
+        outcomes.append(runner.run_playbook(playbook, args.inventory, progress, check=args.check))
         if not outcomes[-1].ok:
             break
     if not args.check:
@@ -83,7 +83,7 @@ def command_run(args, progress):
     if progress.enabled:
         watch.start()
     try:
-        outcome = driver.run_playbook("playbooks/workloads.yml", args.inventory, progress, extravars)
+        outcome = runner.run_playbook("playbooks/workloads.yml", args.inventory, progress, extravars)
     finally:
         if watch.is_alive():
             watch.stop()
@@ -96,7 +96,7 @@ def command_run(args, progress):
 
 def command_status(args, progress):
     module_args = "address={{ raybook_ray_address }} auth_token_file={{ raybook_ray_auth_token_file }} timeout=10"
-    outcome = driver.run_module("raybook.ray.ray_cluster_info", module_args, "ray_head", args.inventory, progress)
+    outcome = runner.run_module("raybook.ray.ray_cluster_info", module_args, "ray_head", args.inventory, progress)
     clusters = [r["res"] for r in outcome.results if "nodes" in r["res"]]
     if outcome.ok and not clusters:
         outcome.failures.append(dict(host=None, task=None, msg="inventory: no host in group ray_head", detail=""))
@@ -106,7 +106,7 @@ def command_status(args, progress):
 
 def local_command(name, work):
     """Run `work()` (no playbook): its extra output, or its ReportError as the command's one-line failure."""
-    outcome = driver.Outcome(name=name)
+    outcome = runner.Outcome(name=name)
     try:
         return [outcome], work()
     except history.ReportError as exc:
@@ -161,7 +161,7 @@ def command_logs(args, progress):
 
 
 def command_down(args, progress):
-    return [driver.run_playbook("playbooks/down.yml", args.inventory, progress)], {}
+    return [runner.run_playbook("playbooks/down.yml", args.inventory, progress)], {}
 
 
 COMMANDS = {
