@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 INVENTORIES := $(wildcard inventory/*.yml) tests/inventory/head_worker/hosts.yml
 
-.PHONY: install demo down bench profile lock docs lint syntax-check unit integration browser e2e molecule fleet test clean
+.PHONY: install demo down bench profile lock docs changelog lint syntax-check unit functional integration browser e2e molecule fleet test clean
 
 $(VENV)/.installed: pyproject.toml requirements.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,8 +47,14 @@ lock: install  ## Regenerate requirements-node.txt: the nodes' pinned set with e
 docs: install  ## Regenerate docs/reference/ (modules and role variables) with ansible-doc
 	$(BIN)/python docs/generate_reference.py
 
-lint: install  ## ansible-lint, production profile
+lint: install  ## ansible-lint (production profile) and the changelog fragments (antsibull-changelog lint)
 	$(BIN)/ansible-lint
+	$(BIN)/antsibull-changelog lint
+	$(BIN)/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+
+changelog: install  ## At a release: turn changelogs/fragments into a release in changelogs/changelog.yaml and CHANGELOG.md (VERSION=x.y.z)
+	test -n "$(VERSION)" || { echo "VERSION: expected the release's version, e.g. make changelog VERSION=0.2.0"; exit 2; }
+	$(BIN)/antsibull-changelog release --version $(VERSION)
 
 syntax-check: install  ## ansible-playbook --syntax-check on every playbook, with every shipped inventory
 	@for inventory in $(INVENTORIES); do \
@@ -58,8 +64,11 @@ syntax-check: install  ## ansible-playbook --syntax-check on every playbook, wit
 		echo "syntax ok: $(PLAYBOOKS) with $$inventory"; \
 	done
 
-unit: install  ## Unit tests (no Ray cluster needed)
+unit: install  ## Unit tests: Python alone, no Ansible process, no Ray cluster (module_utils in tests/unit/plugins/)
 	$(BIN)/python -m pytest -q tests/unit
+
+functional: install  ## Ansible run for real here (modules, roles, playbooks) against bad input, fake dashboards and stand-ins; no Ray cluster
+	$(BIN)/python -m pytest -q tests/functional
 
 integration: install  ## Real playbooks against real Ray on this machine (stops any Ray running here)
 	$(BIN)/python -m pytest -q tests/integration
@@ -76,7 +85,7 @@ molecule: install  ## Every molecule scenario (converge, idempotence, verify); s
 fleet: install  ## site.yml over a fleet of fresh hosts reached over SSH (head, 2 workers, an outsider), faults and down
 	$(BIN)/python -m pytest -q -s -rs tests/fleet
 
-test: lint syntax-check unit integration browser e2e molecule fleet  ## Everything CI runs
+test: lint syntax-check unit functional integration browser e2e molecule fleet  ## Everything CI runs
 
 clean:  ## Remove the venv, results and caches
 	rm -rf $(VENV) results .ansible .pytest_cache tests/output

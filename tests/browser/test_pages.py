@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, VENV_BIN
+from tests.helpers import PROJECT_DIR, VENV_BIN
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 FIXTURE_RESULTS = PROJECT_DIR / "tests" / "fixtures" / "results"

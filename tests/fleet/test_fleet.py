@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, run_playbook, total
+from tests.helpers import PROJECT_DIR, run_playbook, total
 from tests.fleet.bed import RAY_HOSTS, Bed, missing_tools
 
 REASON = missing_tools()

@@ -17,7 +17,7 @@ from ansible_collections.raybook.ray.plugins.module_utils.openpgp import (
     normalize_fingerprint,
     primary_fingerprints,
 )
-from tests.conftest import run_module
+from tests.helpers import run_module
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/usr/bin/gpg"), reason="needs gpg (Debian's gnupg) to make keys")
 

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from raybook import driver
-from tests.conftest import PROJECT_DIR, VENV_BIN, ansible_env, run_module
+from raybook import runner
+from tests.helpers import PROJECT_DIR, VENV_BIN, ansible_env, run_module
 
 MODULE_CASES = {
     "ray_job: address not http": ("ray_job", {"entrypoint": "true", "address": "ftp://head:8265"}, "address: expected an http(s) URL"),
@@ -61,7 +61,7 @@ def playbook_failure(*args):
     messages = [next((item["msg"] for item in host.get("results", []) if item.get("failed")), host.get("msg", ""))
                 for host in failed]
     message = messages[-1] if messages else completed.stderr
-    return completed.returncode, driver.failure_line({"res": {"msg": message}})["msg"]
+    return completed.returncode, runner.failure_line({"res": {"msg": message}})["msg"]
 
 
 def role(name, extra):
@@ -161,7 +161,7 @@ def test_a_workload_yml_that_is_not_yaml_is_named(tmp_path):
 
 
 def raybook(*args):
-    return subprocess.run([str(VENV_BIN / "raybook"), *args], cwd=PROJECT_DIR, env={**os.environ, **driver.runner_env()},
+    return subprocess.run([str(VENV_BIN / "raybook"), *args], cwd=PROJECT_DIR, env={**os.environ, **runner.runner_env()},
                           capture_output=True, text=True, timeout=300)
 
 

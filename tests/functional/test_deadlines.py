@@ -9,7 +9,7 @@ from importlib.metadata import version
 
 import pytest
 
-from tests.conftest import run_module
+from tests.helpers import run_module
 from tests.fake_dashboard import json_server
 
 # Ansible's own start-up and the module's imports, on top of the task's timeout.
@@ -46,7 +46,7 @@ def dashboard_that_hangs_after_its_version():
     """Answers /api/version (with this host's Ray version, so the client's check passes), then hangs on the rest."""
     release = threading.Event()
 
-    def answer(method, path, headers):
+    def answer(method, path, headers, body):
         if path.startswith("/api/version"):
             return 200, {"version": "4", "ray_version": version("ray"), "ray_commit": "x"}
         release.wait(120)

@@ -7,11 +7,10 @@ import pathlib
 import re
 import shlex
 import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, VENV_BIN
+from tests.helpers import PROJECT_DIR, VENV_BIN
 
 PAGES = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").rglob("*.md"))]
 SHELL_BLOCK = re.compile(r"```sh\n(.*?)```", re.S)

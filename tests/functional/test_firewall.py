@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, ansible_env
+from tests.helpers import PROJECT_DIR, ansible_env
 
 PEERS = ["10.0.0.10", "10.0.0.21", "10.0.0.22"]
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.conftest import TOKEN_FILE
+from tests.helpers import TOKEN_FILE
 from tests.kube_api import KubernetesApiServer
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

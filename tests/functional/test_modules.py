@@ -1,17 +1,19 @@
-"""The modules run for real through `ansible` on localhost: input checks, unreachable clusters, docs.
+"""The modules run for real through `ansible` on localhost: input checks, unreachable clusters, docs, Ray's
+environment and module_defaults.
 
-None of these needs a running Ray cluster: bad input is refused before anything is contacted.
+None of these needs a running Ray cluster: bad input is refused before anything is contacted, and the rest talks
+to in-process fake dashboards.
 """
 
 import json
 import subprocess
+import sys
 from importlib.metadata import version
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, VENV_BIN, ansible_env, run_module
+from tests.helpers import PROJECT_DIR, VENV_BIN, ansible_env, closed_port, run_module
 from tests.fake_dashboard import json_server
-from tests.unit.test_ray_client import closed_port
 
 MODULES = ["ray_job", "ray_job_info", "ray_cluster_info", "ray_serve"]
 DOCUMENTED = MODULES + ["nvidia_gpu_info", "apt_signing_key"]
@@ -56,7 +58,7 @@ def test_an_unreachable_address_is_retried_then_named(module):
     assert_one_line_failure(rc, result, "Ray dashboard at %s unreachable after 2s: " % address)
 
 
-def old_ray_dashboard(method, path, headers):
+def old_ray_dashboard(method, path, headers, body):
     """Answers like the dashboard of a Ray 2.9.0 cluster with no jobs (an old Ray cannot be installed beside ours)."""
     if path == "/api/version":
         return 200, {"version": "4", "ray_version": "2.9.0", "ray_commit": "x"}
@@ -103,7 +105,7 @@ def test_ray_serve_in_check_mode_reports_the_change_without_uploading_or_deployi
     (tmp_path / "app" / "main.py").write_text("app = None\n")
     writes = []
 
-    def answer(method, path, headers):
+    def answer(method, path, headers, body):
         if method != "GET":
             writes.append((method, path))
             return 200, {}
@@ -118,3 +120,45 @@ def test_ray_serve_in_check_mode_reports_the_change_without_uploading_or_deployi
                                               "address": address, "timeout": 30}, check=True, token=False)
     assert (rc, result["changed"]) == (0, True), result.get("msg")
     assert writes == []
+
+
+@pytest.fixture
+def token_dashboard(tmp_path):
+    """An in-process dashboard that answers 401 without its token, as Ray's does: (its address, the token's file)."""
+    token = "k" * 40
+    (tmp_path / "token").write_text(token + "\n")
+
+    def answer(method, path, headers, body):
+        if headers.get("Authorization") != "Bearer " + token:
+            return 401, {"error": "Unauthorized"}
+        if path.startswith("/api/version"):
+            return 200, {"version": "4", "ray_version": version("ray"), "ray_commit": "x"}
+        return 200, []
+
+    with json_server(answer) as address:
+        yield address, tmp_path / "token"
+
+
+def test_a_module_reaches_a_token_cluster_through_rays_environment_alone(token_dashboard):
+    """ray_job_info run for real with no address or token option: RAY_ADDRESS and RAY_AUTH_TOKEN_PATH lead it there."""
+    address, token_file = token_dashboard
+    rc, result = run_module("ray_job_info", {}, token=False, env={"RAY_ADDRESS": address, "RAY_AUTH_TOKEN_PATH": str(token_file)})
+    assert rc == 0, result.get("msg")
+    rc, result = run_module("ray_job_info", {}, token=False, env={"RAY_ADDRESS": address})
+    assert rc != 0 and "401" in result["msg"], result.get("msg")
+
+
+def test_module_defaults_for_the_ray_group_reach_every_ray_module(tmp_path, token_dashboard):
+    """meta/runtime.yml's action group: `module_defaults: group/raybook.ray.ray` gives the Ray modules their
+    connection once."""
+    address, token_file = token_dashboard
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n"
+        "  module_defaults:\n    group/raybook.ray.ray:\n      address: '{{ dashboard }}'\n      auth_token_file: '{{ token_file }}'\n"
+        "  tasks:\n    - raybook.ray.ray_job_info: {}\n")
+    completed = subprocess.run(
+        [str(VENV_BIN / "ansible-playbook"), str(playbook), "-i", "localhost,", "-c", "local",
+         "-e", "ansible_python_interpreter=" + sys.executable, "-e", "dashboard=" + address, "-e", "token_file=%s" % token_file],
+        env=ansible_env(), cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stdout[-2000:]

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, VENV_BIN, ansible_env
+from tests.helpers import PROJECT_DIR, VENV_BIN, ansible_env
 from tests.fake_dashboard import json_server
 
 HEAD_ONLY = {"data": {"result": {"result": [
@@ -20,7 +20,7 @@ HEAD_ONLY = {"data": {"result": {"result": [
 
 @pytest.fixture
 def head_dashboard():
-    def answer(method, path, headers):
+    def answer(method, path, headers, body):
         if path.startswith("/api/version"):
             return 200, {"version": "4", "ray_version": "2.60.0", "ray_commit": "x"}
         return 200, HEAD_ONLY if path.startswith("/api/v0/nodes") else {}
@@ -37,7 +37,7 @@ def wait_for_node(tmp_path, dashboard, timeout):
     inventory.write_text("all:\n  children:\n    ray_head:\n      hosts:\n        localhost:\n")
     extra = {
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-        "ray_node_role": "worker", "ray_node_ip": "10.9.9.9", "ray_node_dashboard_url": dashboard,
+        "ray_node_type": "worker", "ray_node_ip": "10.9.9.9", "ray_node_dashboard_url": dashboard,
         "ray_node_auth_mode": "disabled", "ray_node_supervisor_in_use": "daemon",
         "ray_node_temp_dir": str(tmp_path / "ray"), "ray_node_start_timeout": timeout,
     }

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, VENV_BIN, ansible_env
+from tests.helpers import PROJECT_DIR, VENV_BIN, ansible_env
 
 
 def stop_port_forward(run_dir):

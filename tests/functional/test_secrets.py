@@ -7,8 +7,8 @@ import tempfile
 
 import ansible_runner
 
-from raybook import driver
-from tests.conftest import PROJECT_DIR
+from raybook import runner
+from tests.helpers import PROJECT_DIR
 
 PASSWORD = "pr0xy-s3cret-Xq7"
 
@@ -23,7 +23,7 @@ def test_no_event_shows_the_proxy_password(tmp_path):
     with tempfile.TemporaryDirectory(prefix="raybook-events-") as private_dir:
         result = ansible_runner.run(
             private_data_dir=private_dir, project_dir=str(PROJECT_DIR), playbook="tests/playbooks/role.yml",
-            inventory=str(inventory), envvars=driver.runner_env(), quiet=True,
+            inventory=str(inventory), envvars=runner.runner_env(), quiet=True,
             extravars={"role_name": "proxy", "proxy_configure_apt": False, "proxy_configure_docker": False,
                        "proxy_environment_file": str(tmp_path / "proxy.env")},
             event_handler=lambda event: events.append(event) or True,

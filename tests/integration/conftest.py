@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import stop_ray
+from tests.helpers import stop_ray
 
 
 @pytest.fixture(scope="module", autouse=True)

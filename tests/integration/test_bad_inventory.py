@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import run_playbook
+from tests.helpers import run_playbook
 
 
 @pytest.mark.parametrize("playbook", ["site.yml", "playbooks/cluster.yml", "playbooks/workloads.yml", "playbooks/down.yml"])

@@ -7,7 +7,7 @@ import subprocess
 import threading
 import time
 
-from tests.conftest import (
+from tests.helpers import (
     DASHBOARD, HEAD_WORKER_INVENTORY, LOCAL_INVENTORY, PROJECT_DIR, VENV_BIN, ansible_env, run_module, run_playbook,
     stop_ray,
 )

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.conftest import GPU_LOCAL_INVENTORY, run_playbook
+from tests.helpers import GPU_LOCAL_INVENTORY, run_playbook
 
 
 @pytest.fixture(scope="module")

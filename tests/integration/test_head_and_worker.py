@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import DASHBOARD, HEAD_WORKER_INVENTORY, VENV_BIN, run_module, run_playbook, total
+from tests.helpers import DASHBOARD, HEAD_WORKER_INVENTORY, VENV_BIN, run_module, run_playbook, total
 
 
 @pytest.fixture(scope="module")

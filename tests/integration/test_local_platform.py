@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import (
+from tests.helpers import (
     DASHBOARD, GPU_LOCAL_INVENTORY, LOCAL_INVENTORY, PROJECT_DIR, TOKEN_FILE, VENV_BIN, run_module, run_playbook, total,
 )
 

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 
-from tests.conftest import PROJECT_DIR, VENV_BIN, ansible_env
+from tests.helpers import PROJECT_DIR, VENV_BIN, ansible_env
 
 FIXTURES = PROJECT_DIR / "tests" / "unit" / "fixtures"
 # Tasks that add repositories or install packages: none may run on a host whose driver is already there.

@@ -12,8 +12,8 @@ import urllib.request
 import ansible_runner
 import pytest
 
-from tests.conftest import DASHBOARD, LOCAL_INVENTORY, PROJECT_DIR, TOKEN_FILE, VENV_BIN, run_module, run_playbook, stop_ray
-from raybook import driver
+from tests.helpers import DASHBOARD, LOCAL_INVENTORY, PROJECT_DIR, TOKEN_FILE, VENV_BIN, run_module, run_playbook, stop_ray
+from raybook import runner
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def site_events(tmp_path_factory):
     with tempfile.TemporaryDirectory(prefix="raybook-events-") as private_dir:
         result = ansible_runner.run(
             private_data_dir=private_dir, project_dir=str(PROJECT_DIR), playbook="site.yml",
-            inventory=str(LOCAL_INVENTORY), envvars=driver.runner_env(), quiet=True,
+            inventory=str(LOCAL_INVENTORY), envvars=runner.runner_env(), quiet=True,
             extravars={"raybook_workloads": ["smoke"], "raybook_run_id": "security",
                        "raybook_results_dir": str(tmp_path_factory.mktemp("results"))},
             event_handler=lambda event: events.append(event) or True,

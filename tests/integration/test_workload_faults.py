@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, run_module, run_playbook
+from tests.helpers import PROJECT_DIR, run_module, run_playbook
 
 FAULTY = {
     "boom": "name: boom\nentrypoint: >-\n  python -c \"print('going down'); raise SystemExit('boom: bad input')\"\ntimeout: 120\n",

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import PROJECT_DIR
+from tests.helpers import PROJECT_DIR
 
 sys.path.insert(0, str(PROJECT_DIR / "bench"))
 import run as bench  # noqa: E402

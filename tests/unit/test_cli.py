@@ -1,13 +1,12 @@
 """Unit tests of the raybook CLI: argument handling, run ids, event handling and tables."""
 
-import json
 import re
 import subprocess
 
 import pytest
 
-from raybook import cli, display, driver
-from tests.conftest import VENV_BIN
+from raybook import cli, display, runner
+from tests.helpers import VENV_BIN
 
 
 def raybook(*args):
@@ -39,7 +38,7 @@ def test_every_run_gets_a_new_sortable_id():
 
 def test_host_counts_merge_ansible_runner_stats():
     stats = {"ok": {"a": 3, "b": 1}, "changed": {"a": 1}, "failures": {"b": 1}, "dark": {}, "skipped": {}, "processed": {"a": 1, "b": 1, "c": 1}}
-    assert driver.host_counts(stats) == {
+    assert runner.host_counts(stats) == {
         "a": {"ok": 3, "changed": 1, "failed": 0, "unreachable": 0, "skipped": 0},
         "b": {"ok": 1, "changed": 0, "failed": 1, "unreachable": 0, "skipped": 0},
         "c": {"ok": 0, "changed": 0, "failed": 0, "unreachable": 0, "skipped": 0},
@@ -59,8 +58,8 @@ class Recorder(display.Progress):
 
 
 def test_a_failed_loop_reports_its_item_message_not_ansibles_summary():
-    outcome, progress = driver.Outcome(name="p"), Recorder()
-    collect = driver.Collector(outcome, progress)
+    outcome, progress = runner.Outcome(name="p"), Recorder()
+    collect = runner.Collector(outcome, progress)
     collect({"event": "playbook_on_task_start", "event_data": {"task": "Check things"}})
     collect({"event": "runner_item_on_failed", "event_data": {"host": "h", "task": "Check things", "res": {"msg": "field: bad\nmore"}}})
     collect({"event": "runner_on_failed", "event_data": {"host": "h", "task": "Check things", "res": {"msg": "One or more items failed"}}})
@@ -104,14 +103,14 @@ def test_failures_a_rescue_recovered_from_are_not_reported():
     gone = dict(host="h2", task="ping", msg="unreachable", detail="")
     hosts = {"h1": dict(ok=3, changed=0, failed=1, unreachable=0, skipped=0),
              "h2": dict(ok=0, changed=0, failed=0, unreachable=1, skipped=0)}
-    assert driver.unrescued([wrapped, clean, gone], hosts) == [clean, gone]
+    assert runner.unrescued([wrapped, clean, gone], hosts) == [clean, gone]
     recovered = dict(hosts, h1=dict(hosts["h1"], failed=0))
-    assert driver.unrescued([wrapped, gone], recovered) == [gone]
+    assert runner.unrescued([wrapped, gone], recovered) == [gone]
 
 
 def test_each_run_keeps_its_ansible_runner_folder_privately_and_the_oldest_go(tmp_path):
     runs = tmp_path / ".raybook" / "runs"
-    folders = [driver.runner_folder("playbooks/site.yml", runs_dir=runs, kept=3) for _ in range(5)]
+    folders = [runner.runner_folder("playbooks/site.yml", runs_dir=runs, kept=3) for _ in range(5)]
     assert [path.exists() for path in folders] == [False, False, True, True, True]
     assert all(path.name.endswith("-site") for path in folders)
     assert len({path.name for path in folders}) == 5  # one folder per call, even within a second
@@ -122,6 +121,6 @@ def test_a_failed_cli_run_names_ansible_runners_record_before_its_error():
     completed = raybook("run", "no-such-workload", "-q")
     assert completed.returncode == 1
     record, error = completed.stderr.strip().splitlines()[-2:]
-    assert record.startswith("ansible-runner's record of playbooks/workloads.yml: %s/.raybook/runs/" % driver.PROJECT_DIR)
-    assert (driver.PROJECT_DIR / record.split(": ", 1)[1] / "artifacts").is_dir()
+    assert record.startswith("ansible-runner's record of playbooks/workloads.yml: %s/.raybook/runs/" % runner.PROJECT_DIR)
+    assert (runner.PROJECT_DIR / record.split(": ", 1)[1] / "artifacts").is_dir()
     assert error.startswith("error: ")

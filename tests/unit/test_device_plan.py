@@ -5,7 +5,7 @@ import importlib.util
 
 import pytest
 
-from tests.conftest import PROJECT_DIR
+from tests.helpers import PROJECT_DIR
 
 spec = importlib.util.spec_from_file_location("raybook_devices", PROJECT_DIR / "workloads" / "train" / "raybook_devices.py")
 devices = importlib.util.module_from_spec(spec)

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from raybook import display, live
-from tests.conftest import VENV_BIN
+from tests.helpers import VENV_BIN
 from tests.fake_dashboard import json_server
 
 TOKEN = "t" * 40
@@ -46,7 +46,7 @@ class FakeJobs:
 def dashboard():
     jobs = FakeJobs()
 
-    def answer(method, path, headers):
+    def answer(method, path, headers, body):
         if headers.get("Authorization") != "Bearer " + TOKEN:
             return 401, None
         document = jobs.routes(path)

@@ -3,13 +3,10 @@
 The fixtures stand in for hardware this machine lacks; the real /sys of this machine is the no-GPU case.
 """
 
-import os
-import stat
-
 import pytest
 from ansible_collections.raybook.ray.plugins.module_utils import nvidia
 
-from tests.conftest import PROJECT_DIR, run_module
+from tests.helpers import PROJECT_DIR
 
 FIXTURES = PROJECT_DIR / "tests" / "unit" / "fixtures"
 # case: (GPUs on the PCI bus, the GPU model nvidia-smi names, MiB per GPU)
@@ -56,42 +53,3 @@ def test_bus_ids_are_normalized_to_sysfs_form():
 def test_an_unexpected_nvidia_smi_line_is_refused():
     with pytest.raises(ValueError):
         nvidia.parse_nvidia_smi((FIXTURES / "nvidia-smi" / "driver_missing.txt").read_text())
-
-
-def fake_nvidia_smi(tmp_path, output, rc=0):
-    """A stand-in for nvidia-smi (no NVIDIA driver here) that prints a recorded output."""
-    script = tmp_path / "nvidia-smi"
-    script.write_text("#!/bin/sh\ncat '%s'\nexit %d\n" % (output, rc))
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return str(script)
-
-
-def test_the_module_reports_pci_driver_and_nvidia_smi(tmp_path):
-    rc, result = run_module(
-        "nvidia_gpu_info",
-        {"sysfs_root": str(FIXTURES / "sysfs" / "a100_x8"), "nvidia_smi": fake_nvidia_smi(tmp_path, FIXTURES / "nvidia-smi" / "a100_x8.csv")},
-    )
-    assert rc == 0 and result["changed"] is False
-    assert result["count"] == 8 and result["driver_loaded"] is True
-    assert result["nvidia_smi"]["available"] is True and len(result["nvidia_smi"]["gpus"]) == 8
-
-
-def test_the_module_reports_a_failing_nvidia_smi_in_one_line(tmp_path):
-    rc, result = run_module(
-        "nvidia_gpu_info",
-        {"sysfs_root": str(FIXTURES / "sysfs" / "rtx4090_workstation"),
-         "nvidia_smi": fake_nvidia_smi(tmp_path, FIXTURES / "nvidia-smi" / "driver_missing.txt", rc=9)},
-    )
-    assert rc == 0 and result["count"] == 1
-    assert result["nvidia_smi"] == {
-        "available": False, "gpus": [],
-        "error": "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
-                 "Make sure that the latest NVIDIA driver is installed and running.",
-    }
-
-
-def test_this_machine_has_no_gpu():
-    rc, result = run_module("nvidia_gpu_info", {})
-    assert rc == 0 and result["count"] == 0 and result["driver_loaded"] is False
-    if not os.path.exists("/usr/bin/nvidia-smi"):
-        assert result["nvidia_smi"] == {"available": False, "error": "nvidia-smi not installed", "gpus": []}

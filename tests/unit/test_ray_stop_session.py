@@ -4,7 +4,7 @@ shaped like the one `ps` shows here with two Rays running (the integration tests
 import importlib.util
 import os
 
-from tests.conftest import PROJECT_DIR
+from tests.helpers import PROJECT_DIR
 
 SPEC = importlib.util.spec_from_file_location("ray_stop_session", PROJECT_DIR / "roles/ray_node/files/ray_stop_session.py")
 ray_stop_session = importlib.util.module_from_spec(SPEC)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from raybook import formatting, history, report
-from tests.conftest import PROJECT_DIR, VENV_BIN
+from tests.helpers import PROJECT_DIR, VENV_BIN
 
 FIXTURE_RESULTS = PROJECT_DIR / "tests" / "fixtures" / "results"
 TEN_EPOCHS, SIX_EPOCHS, FAILED = "20261126-155455-6d2d", "20261126-155619-48a5", "20261126-160000-fail"

@@ -4,7 +4,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.raybook.ray.plugins.filter.workload import workload_spec
 
-from tests.conftest import PROJECT_DIR
+from tests.helpers import PROJECT_DIR
 
 
 @pytest.mark.parametrize("name", ["smoke", "train", "infer", "serve"])
