@@ -42,7 +42,8 @@ def json_server(answer):
 class FakeRay:
     """The dashboard's Jobs and Serve APIs as a dict, for testing the modules' state machines in-process.
 
-    A submitted job walks through `job_statuses` (one step per status query) and then keeps the last one; Serve
+    A submitted job walks through `job_statuses` (one step per query of it, or of the job list) and then keeps the
+    last one; Serve
     reports every declared application as `serve_status`. `requests` records (method, path, body)."""
 
     def __init__(self, ray_version, job_statuses=("PENDING", "RUNNING", "SUCCEEDED"), job_logs="", serve_status="RUNNING"):
@@ -78,6 +79,8 @@ class FakeRay:
             self.jobs[submission_id] = {"details": self._details(submission_id, body["entrypoint"], self.job_statuses[0]),
                                         "steps": self.job_statuses[1:]}
             return 200, {"submission_id": submission_id}
+        if method == "GET" and not parts:
+            return 200, [self._step(job) for job in self.jobs.values()]
         job = self.jobs.get(parts[0]) if parts else None
         if job is None:
             return 404, {"error": "no such job"}
@@ -89,9 +92,13 @@ class FakeRay:
             return 200, {"stopped": True}
         if parts[1:] == ["logs"]:
             return 200, {"logs": self.job_logs}
+        return 200, self._step(job)
+
+    @staticmethod
+    def _step(job):
         if job["steps"]:
             job["details"]["status"] = job["steps"].pop(0)
-        return 200, job["details"]
+        return job["details"]
 
     def _serve(self, method, body):
         if method == "PUT":

@@ -152,6 +152,7 @@ class RayDashboard:
         self._clock = clock
         self._sleep = sleep
         self.deadline = clock() + timeout
+        self._version = None
 
     def remaining(self):
         return max(0.0, self.deadline - self._clock())
@@ -204,11 +205,14 @@ class RayDashboard:
         return self._send("GET", path)
 
     def version(self):
-        """Return {'ray_version': ..., 'ray_commit': ...}; this is also the reachability probe."""
-        data = self.get("/api/version")
-        if not isinstance(data, dict) or "ray_version" not in data:
-            raise DashboardError("%s does not look like a Ray dashboard (no ray_version in /api/version)" % self.address)
-        return data
+        """Return {'ray_version': ..., 'ray_commit': ...}; this is also the reachability probe. Asked once per
+        module run: a batch's version checks reuse the answer."""
+        if self._version is None:
+            data = self.get("/api/version")
+            if not isinstance(data, dict) or "ray_version" not in data:
+                raise DashboardError("%s does not look like a Ray dashboard (no ray_version in /api/version)" % self.address)
+            self._version = data
+        return self._version
 
     def nodes(self):
         data = self.get("/api/v0/nodes?limit=10000&detail=true")
@@ -233,6 +237,17 @@ class RayDashboard:
 
     def jobs(self):
         return self.get("/api/jobs/") or []
+
+    def jobs_by_id(self, submission_ids=None):
+        """Jobs by submission id, in one request: every job on the cluster, or those asked for (one that is not
+        there is named)."""
+        known = {job.get("submission_id"): job for job in self.jobs() if isinstance(job, dict)}
+        if submission_ids is None:
+            return known
+        for submission_id in submission_ids:
+            if submission_id not in known:
+                raise DashboardError("job %s disappeared from %s while waiting for it" % (submission_id, self.address))
+        return {submission_id: known[submission_id] for submission_id in submission_ids}
 
     def job_logs(self, submission_id):
         data = self.get("/api/jobs/%s/logs" % quote(submission_id, safe=""))
@@ -280,6 +295,17 @@ class RayDashboard:
             left = deadline - self._clock()
             if left <= 0:
                 return None
+            self._sleep(min(next(delays), left))
+
+    def wait_for_all_terminal(self, submission_ids, poll_s=1.0):
+        """Poll the jobs, all of them in one request each time, until every one has ended or the deadline has
+        passed; return their details by id (with those still running at the deadline)."""
+        delays = backoff_delays(first=min(0.1, poll_s), cap=poll_s)
+        while True:
+            details = self.jobs_by_id(submission_ids)
+            left = self.remaining()
+            if left <= 0 or all(job.get("status") in TERMINAL_STATUSES for job in details.values()):
+                return details
             self._sleep(min(next(delays), left))
 
 

@@ -192,56 +192,22 @@ from ansible_collections.raybook.ray.plugins.module_utils.ray_dashboard import (
     DashboardError,
     TaskFailed,
     connect,
-    check_connection_options,
-    check_working_dir,
     connection_argument_spec,
     fill_from_ray_environment,
 )
-from ansible_collections.raybook.ray.plugins.module_utils.ray_job_task import JobTask
+from ansible_collections.raybook.ray.plugins.module_utils.ray_job_task import JobTask, check_job, check_waiting_options, job_argument_spec
 
 
 def argument_spec():
     spec = connection_argument_spec(timeout_default=600)
+    spec.update(job_argument_spec())
     spec.update(
-        entrypoint=dict(type="str"),
-        submission_id=dict(type="str"),
-        working_dir=dict(type="path"),
-        runtime_env=dict(type="dict"),
-        entrypoint_num_cpus=dict(type="float"),
-        entrypoint_num_gpus=dict(type="float"),
-        entrypoint_memory=dict(type="int"),
-        entrypoint_resources=dict(type="dict"),
-        metadata=dict(type="dict"),
         wait=dict(type="bool", default=True),
         stop_on_timeout=dict(type="bool", default=True),
         log_tail_lines=dict(type="int", default=100),
         state=dict(type="str", default="present", choices=["present", "stopped", "absent"]),
     )
     return spec
-
-
-def check_job_options(params):
-    """Return a one-line error for inputs that cannot work, before anything reaches the cluster."""
-    error = check_connection_options(params)
-    if error:
-        return error
-    state = params["state"]
-    if state in ("stopped", "absent") and not params["submission_id"]:
-        return "submission_id: required with state=%s" % state
-    if params["submission_id"] is not None and not params["submission_id"].strip():
-        return "submission_id: expected a non-empty string"
-    if state == "present":
-        if not (params["entrypoint"] or "").strip():
-            return "entrypoint: expected a non-empty command, for example 'python main.py'"
-        error = check_working_dir(params)
-        if error:
-            return error
-    for name in ("entrypoint_num_cpus", "entrypoint_num_gpus", "entrypoint_memory"):
-        if params[name] is not None and params[name] < 0:
-            return "%s: expected a number >= 0, got %s" % (name, params[name])
-    if params["log_tail_lines"] < 0:
-        return "log_tail_lines: expected a number >= 0, got %s" % params["log_tail_lines"]
-    return None
 
 
 def main():
@@ -251,7 +217,7 @@ def main():
         required_if=[("state", "present", ("entrypoint",))],
     )
     fill_from_ray_environment(module.params)
-    error = check_job_options(module.params)
+    error = check_waiting_options(module.params) or check_job(module.params, module.params["state"])
     if error:
         module.fail_json(msg=error)
     dashboard = connect(module)

@@ -13,9 +13,9 @@ from importlib.metadata import version
 import pytest
 
 from tests.helpers import PROJECT_DIR, VENV_BIN, ansible_env, closed_port, run_module
-from tests.fake_dashboard import json_server
+from tests.fake_dashboard import FakeRay, json_server
 
-MODULES = ["ray_job", "ray_job_info", "ray_cluster_info", "ray_serve"]
+MODULES = ["ray_job", "ray_job_batch", "ray_job_info", "ray_cluster_info", "ray_serve"]
 DOCUMENTED = MODULES + ["nvidia_gpu_info", "apt_signing_key"]
 
 
@@ -52,6 +52,8 @@ def test_an_unreachable_address_is_retried_then_named(module):
     args = {"address": address, "timeout": 2}
     if module == "ray_job":
         args["entrypoint"] = "python x.py"
+    if module == "ray_job_batch":
+        args["jobs"] = [{"entrypoint": "python x.py"}]
     if module == "ray_serve":
         args.update(name="app", import_path="serve_app:app")
     rc, result = run_module(module, args)
@@ -162,3 +164,24 @@ def test_module_defaults_for_the_ray_group_reach_every_ray_module(tmp_path, toke
          "-e", "ansible_python_interpreter=" + sys.executable, "-e", "dashboard=" + address, "-e", "token_file=%s" % token_file],
         env=ansible_env(), cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout[-2000:]
+
+
+def test_a_batch_run_through_ansible_returns_each_job_and_fails_in_one_line(tmp_path):
+    """ray_job_batch for real against the in-process fake Jobs API: each job's result in order, then one failing."""
+    fake = FakeRay(version("ray"), job_logs='RAYBOOK_RESULT {"n": 1}\n')
+    jobs = [{"submission_id": "batch-%d" % n, "entrypoint": "python -c pass"} for n in range(3)]
+    with json_server(fake) as address:
+        rc, result = run_module("ray_job_batch", {"address": address, "jobs": jobs, "timeout": 30}, token=False)
+        assert rc == 0, result.get("msg")
+        assert [(job["submission_id"], job["status"], job["result"]) for job in result["jobs"]] == [
+            ("batch-%d" % n, "SUCCEEDED", {"n": 1}) for n in range(3)]
+        fake.add_job("batch-3", "python -c pass", "FAILED")
+        rc, result = run_module("ray_job_batch", {"address": address, "jobs": jobs + [{"submission_id": "batch-3", "entrypoint": "python -c pass"}]},
+                                token=False)
+    assert_one_line_failure(rc, result, "1 of 4 Ray jobs did not succeed (batch-3); the first: Ray job batch-3 FAILED")
+    assert result["changed"] is False and len(result["jobs"]) == 4
+
+
+def test_a_batch_refuses_an_unknown_job_option_naming_it():
+    rc, result = run_module("ray_job_batch", {"jobs": [{"entrypoint": "python x.py", "timout": 3}]}, token=False)
+    assert_one_line_failure(rc, result, "Unsupported parameters for (raybook.ray.ray_job_batch) module: jobs.timout.")

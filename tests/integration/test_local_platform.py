@@ -205,6 +205,21 @@ def test_a_job_past_its_timeout_is_stopped_and_fails_the_task(first_site_run):
     assert info["jobs"][0]["status"] == "STOPPED"
 
 
+def test_a_batch_of_jobs_runs_together_once_with_each_result(first_site_run, project_dir):
+    """ray_job_batch against the real cluster: a trivial job and one with a working_dir upload, then the same batch
+    again, which submits nothing."""
+    jobs = [{"submission_id": "batch-echo", "entrypoint": "python -c \"import json; print('RAYBOOK_RESULT ' + json.dumps({'n': 1}))\""},
+            {"submission_id": "batch-smoke", "entrypoint": "python smoke.py",
+             "working_dir": str(project_dir / "workloads" / "smoke")}]
+    rc, first = run_module("ray_job_batch", {"jobs": jobs, "timeout": 300})
+    assert rc == 0, first.get("msg")
+    assert [(job["submission_id"], job["status"], job["changed"]) for job in first["jobs"]] == [
+        ("batch-echo", "SUCCEEDED", True), ("batch-smoke", "SUCCEEDED", True)]
+    assert first["jobs"][0]["result"] == {"n": 1} and first["jobs"][1]["result"]["nodes"]
+    rc, second = run_module("ray_job_batch", {"jobs": jobs, "timeout": 60})
+    assert rc == 0 and second["changed"] is False
+
+
 def test_state_absent_deletes_a_job_once(first_site_run):
     rc, first = run_module("ray_job", {"submission_id": "it-fails", "state": "absent"})
     assert rc == 0 and first["changed"] is True

@@ -5,7 +5,7 @@ from importlib.metadata import version
 
 import pytest
 from ansible_collections.raybook.ray.plugins.module_utils.ray_dashboard import DashboardError, RayDashboard, TaskFailed
-from ansible_collections.raybook.ray.plugins.module_utils.ray_job_task import JobTask
+from ansible_collections.raybook.ray.plugins.module_utils.ray_job_task import JobBatch, JobTask, check_batch, job_argument_spec
 
 from tests.fake_dashboard import FakeRay, json_server
 
@@ -107,3 +107,78 @@ def test_stopping_a_running_job_reports_it_stopped_and_a_finished_one_unchanged(
 def test_stopping_a_job_that_does_not_exist_names_it(fake):
     with pytest.raises(DashboardError, match="^submission_id raybook-train: no such job at http://127.0.0.1:"):
         run(fake, state="stopped")
+
+
+def batch_params(count, **overrides):
+    jobs = [dict(params(submission_id="sweep-%d" % n, entrypoint="python main.py --seed %d" % n, metadata=None))
+            for n in range(count)]
+    options = dict(params(), jobs=[{key: job[key] for key in job_argument_spec()} for job in jobs])
+    options.update(overrides)
+    return options
+
+
+def run_batch(fake, options, check_mode=False):
+    warnings = []
+    with json_server(fake) as address:
+        batch = JobBatch(options, RayDashboard(address, options["timeout"]), check_mode, warnings.append)
+        try:
+            return batch.run(), warnings
+        except TaskFailed as failure:
+            return failure, warnings
+
+
+def test_a_batch_submits_every_job_then_waits_for_all_with_one_status_request_per_poll(fake):
+    result, _ = run_batch(fake, batch_params(20))
+    assert result["changed"] is True
+    assert [job["submission_id"] for job in result["jobs"]] == ["sweep-%d" % n for n in range(20)]
+    assert {job["status"] for job in result["jobs"]} == {"SUCCEEDED"} and result["jobs"][7]["result"] == {"accuracy": 0.99}
+    assert len(submissions(fake)) == 20
+    statuses = [path for method, path, _ in fake.requests if method == "GET" and path.startswith("/api/jobs/") and "/logs" not in path]
+    assert statuses == ["/api/jobs/"] * 3  # the ids known, then two polls walk every job to SUCCEEDED
+
+
+def test_a_second_batch_submits_only_the_jobs_not_there(fake):
+    fake.add_job("sweep-1", "python main.py --seed 1", "SUCCEEDED")
+    result, _ = run_batch(fake, batch_params(3))
+    assert [job["changed"] for job in result["jobs"]] == [True, False, True]
+    assert [body["submission_id"] for body in submissions(fake)] == ["sweep-0", "sweep-2"]
+
+
+def test_a_failed_job_in_a_batch_fails_the_task_naming_it_with_every_result_kept(fake):
+    fake.add_job("sweep-1", "python main.py --seed 1", "FAILED")
+    failure, _ = run_batch(fake, batch_params(3))
+    assert str(failure) == ("1 of 3 Ray jobs did not succeed (sweep-1); the first: Ray job sweep-1 FAILED: "
+                            "no message from Ray; its log ends: done")
+    assert [job["status"] for job in failure.result["jobs"]] == ["SUCCEEDED", "FAILED", "SUCCEEDED"]
+
+
+def test_jobs_still_running_at_the_deadline_are_stopped_and_named(fake):
+    fake.job_statuses = ["RUNNING"]
+    fake.add_job("sweep-0", "python main.py --seed 0", "SUCCEEDED")
+    failure, _ = run_batch(fake, batch_params(3, timeout=1.0))
+    assert str(failure) == "2 of 3 Ray jobs did not finish within 1s (stopped): sweep-1, sweep-2"
+    assert [job["status"] for job in failure.result["jobs"]] == ["SUCCEEDED", "STOPPED", "STOPPED"]
+
+
+def test_a_batch_in_check_mode_names_what_it_would_submit_and_sends_nothing(fake):
+    fake.add_job("sweep-0", "python main.py --seed 0", "SUCCEEDED")
+    result, _ = run_batch(fake, batch_params(2), check_mode=True)
+    assert result["jobs"] == [dict(changed=False, submission_id="sweep-0", status="SUCCEEDED", message=""),
+                              dict(changed=True, submission_id="sweep-1", status=None, message="would be submitted")]
+    assert submissions(fake) == []
+
+
+@pytest.mark.parametrize("jobs, error", [
+    ([], "jobs: expected at least one job"),
+    ([{"entrypoint": " "}], "jobs[0].entrypoint: expected a non-empty command"),
+    ([{"entrypoint": "x", "submission_id": "a"}, {"entrypoint": "y", "submission_id": "a"}], "jobs[1].submission_id: a is given twice"),
+    ([{"entrypoint": "x"}, {"entrypoint": "y", "entrypoint_num_gpus": -1}], "jobs[1].entrypoint_num_gpus: expected a number >= 0, got -1"),
+])
+def test_a_bad_job_in_a_batch_is_named_by_its_place(jobs, error):
+    options = dict(params(address="http://127.0.0.1:8265"), jobs=[{**dict.fromkeys(job_argument_spec()), **job} for job in jobs])
+    assert check_batch(options).startswith(error)
+
+
+def test_a_batch_asks_the_clusters_version_once(fake):
+    run_batch(fake, batch_params(5))
+    assert [path for _, path, _ in fake.requests].count("/api/version") == 1
