@@ -70,3 +70,21 @@ def closed_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+SYSFS_FIXTURES = PROJECT_DIR / "tests" / "unit" / "fixtures" / "sysfs"
+
+
+def sysfs_tree(case, into):
+    """Write the sample sysfs tree `case` (tests/unit/fixtures/sysfs/<case>.json: {relative path: content}, a path
+    ending in / an empty folder) under `into` and return it. Kept as JSON because sysfs names PCI devices like
+    0000:01:00.0, a name not every checkout or ansible-test accepts."""
+    root = Path(into) / case
+    for relative, content in json.loads((SYSFS_FIXTURES / (case + ".json")).read_text()).items():
+        path = root / relative
+        if content is None:
+            path.mkdir(parents=True, exist_ok=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+    return root

@@ -4,7 +4,7 @@ nvidia-smi that prints recorded outputs; this machine's own /sys is the no-GPU c
 import os
 import stat
 
-from tests.helpers import run_module
+from tests.helpers import run_module, sysfs_tree
 from tests.unit.test_nvidia import FIXTURES
 
 
@@ -19,7 +19,7 @@ def fake_nvidia_smi(tmp_path, output, rc=0):
 def test_the_module_reports_pci_driver_and_nvidia_smi(tmp_path):
     rc, result = run_module(
         "nvidia_gpu_info",
-        {"sysfs_root": str(FIXTURES / "sysfs" / "a100_x8"), "nvidia_smi": fake_nvidia_smi(tmp_path, FIXTURES / "nvidia-smi" / "a100_x8.csv")},
+        {"sysfs_root": str(sysfs_tree("a100_x8", tmp_path)), "nvidia_smi": fake_nvidia_smi(tmp_path, FIXTURES / "nvidia-smi" / "a100_x8.csv")},
     )
     assert rc == 0 and result["changed"] is False
     assert result["count"] == 8 and result["driver_loaded"] is True
@@ -29,7 +29,7 @@ def test_the_module_reports_pci_driver_and_nvidia_smi(tmp_path):
 def test_the_module_reports_a_failing_nvidia_smi_in_one_line(tmp_path):
     rc, result = run_module(
         "nvidia_gpu_info",
-        {"sysfs_root": str(FIXTURES / "sysfs" / "rtx4090_workstation"),
+        {"sysfs_root": str(sysfs_tree("rtx4090_workstation", tmp_path)),
          "nvidia_smi": fake_nvidia_smi(tmp_path, FIXTURES / "nvidia-smi" / "driver_missing.txt", rc=9)},
     )
     assert rc == 0 and result["count"] == 1

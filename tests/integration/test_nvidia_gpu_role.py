@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 
-from tests.helpers import PROJECT_DIR, VENV_BIN, ansible_env
+from tests.helpers import PROJECT_DIR, VENV_BIN, ansible_env, sysfs_tree
 
 FIXTURES = PROJECT_DIR / "tests" / "unit" / "fixtures"
 # Tasks that add repositories or install packages: none may run on a host whose driver is already there.
@@ -42,7 +42,7 @@ def installing(ran):
 
 
 def test_a_preinstalled_driver_gets_no_repository_and_no_package(tmp_path):
-    rc, ran = run_role(FIXTURES / "sysfs" / "h100_x1", fake_nvidia_smi(tmp_path, "h100_x1.csv"))
+    rc, ran = run_role(sysfs_tree("h100_x1", tmp_path), fake_nvidia_smi(tmp_path, "h100_x1.csv"))
     assert rc == 0, ran
     assert installing(ran) == []
     assert "keeping the NVIDIA driver already installed" in ran["Say where the driver comes from"]["msg"]
@@ -52,8 +52,7 @@ def test_a_preinstalled_driver_gets_no_repository_and_no_package(tmp_path):
 
 
 def test_a_driver_installed_but_not_loaded_is_reported_not_reinstalled(tmp_path):
-    sysfs = tmp_path / "sysfs"
-    shutil.copytree(FIXTURES / "sysfs" / "h100_x1", sysfs, symlinks=True)
+    sysfs = sysfs_tree("h100_x1", tmp_path)
     shutil.rmtree(sysfs / "module" / "nvidia")
     rc, ran = run_role(sysfs, fake_nvidia_smi(tmp_path, "driver_missing.txt", rc=9))
     assert rc != 0
@@ -64,7 +63,7 @@ def test_a_driver_installed_but_not_loaded_is_reported_not_reinstalled(tmp_path)
 
 
 def test_a_host_without_gpu_is_skipped_with_a_count_of_zero(tmp_path):
-    rc, ran = run_role(FIXTURES / "sysfs" / "no_gpu", tmp_path / "no-nvidia-smi")
+    rc, ran = run_role(sysfs_tree("no_gpu", tmp_path), tmp_path / "no-nvidia-smi")
     assert rc == 0
     assert installing(ran) == [] and "Check that nvidia-smi sees every GPU on the PCI bus" not in ran
     assert "No NVIDIA GPU on localhost" in ran["Say that this host has no NVIDIA GPU and skip it"]["msg"]

@@ -1,4 +1,5 @@
-"""GPU detection on sample sysfs trees and nvidia-smi outputs of several GPU models (tests/unit/fixtures/).
+"""GPU detection on sample sysfs trees and nvidia-smi outputs of several GPU models (tests/unit/fixtures/;
+the sysfs trees are kept as JSON and written out for each test).
 
 The fixtures stand in for hardware this machine lacks; the real /sys of this machine is the no-GPU case.
 """
@@ -6,7 +7,7 @@ The fixtures stand in for hardware this machine lacks; the real /sys of this mac
 import pytest
 from ansible_collections.raybook.ray.plugins.module_utils import nvidia
 
-from tests.helpers import PROJECT_DIR
+from tests.helpers import PROJECT_DIR, sysfs_tree
 
 FIXTURES = PROJECT_DIR / "tests" / "unit" / "fixtures"
 # case: (GPUs on the PCI bus, the GPU model nvidia-smi names, MiB per GPU)
@@ -19,9 +20,9 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_sysfs_and_nvidia_smi_agree_on_every_model(case):
+def test_sysfs_and_nvidia_smi_agree_on_every_model(case, tmp_path):
     count, model, memory = CASES[case]
-    pci = nvidia.pci_gpus(str(FIXTURES / "sysfs" / case))
+    pci = nvidia.pci_gpus(str(sysfs_tree(case, tmp_path)))
     smi = nvidia.parse_nvidia_smi((FIXTURES / "nvidia-smi" / (case + ".csv")).read_text())
     assert len(pci) == len(smi) == count
     assert [gpu["pci_address"] for gpu in pci] == [gpu["pci_address"] for gpu in smi]
@@ -29,20 +30,20 @@ def test_sysfs_and_nvidia_smi_agree_on_every_model(case):
     assert [gpu["index"] for gpu in smi] == list(range(count))
 
 
-def test_bmc_vga_nvswitch_audio_and_other_vendors_are_not_gpus():
-    assert nvidia.pci_gpus(str(FIXTURES / "sysfs" / "no_gpu")) == []
-    h100 = nvidia.pci_gpus(str(FIXTURES / "sysfs" / "h100_x1"))
+def test_bmc_vga_nvswitch_audio_and_other_vendors_are_not_gpus(tmp_path):
+    assert nvidia.pci_gpus(str(sysfs_tree("no_gpu", tmp_path))) == []
+    h100 = nvidia.pci_gpus(str(sysfs_tree("h100_x1", tmp_path)))
     assert h100 == [{"pci_address": "0000:17:00.0", "device_id": "0x2330", "device_class": "0x030200"}]
-    assert [gpu["pci_address"] for gpu in nvidia.pci_gpus(str(FIXTURES / "sysfs" / "rtx4090_workstation"))] == ["0000:01:00.0"]
+    assert [gpu["pci_address"] for gpu in nvidia.pci_gpus(str(sysfs_tree("rtx4090_workstation", tmp_path)))] == ["0000:01:00.0"]
 
 
 def test_a_missing_sysfs_means_no_gpus():
     assert nvidia.pci_gpus("/no/such/sysfs") == []
 
 
-def test_driver_loaded_follows_the_kernel_module():
-    assert nvidia.driver_loaded(str(FIXTURES / "sysfs" / "a100_x8"))
-    assert not nvidia.driver_loaded(str(FIXTURES / "sysfs" / "rtx4090_workstation"))
+def test_driver_loaded_follows_the_kernel_module(tmp_path):
+    assert nvidia.driver_loaded(str(sysfs_tree("a100_x8", tmp_path)))
+    assert not nvidia.driver_loaded(str(sysfs_tree("rtx4090_workstation", tmp_path)))
 
 
 def test_bus_ids_are_normalized_to_sysfs_form():
