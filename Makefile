@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 INVENTORIES := $(wildcard inventory/*.yml) tests/inventory/head_worker/hosts.yml
 
-.PHONY: install demo down bench profile lock docs changelog lint syntax-check unit functional integration browser e2e molecule fleet test clean
+.PHONY: install demo down bench profile lock docs changelog lint sanity syntax-check unit functional integration browser e2e molecule fleet test clean
 
 $(VENV)/.installed: pyproject.toml requirements.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,9 @@ changelog: install  ## At a release: turn changelogs/fragments into a release in
 	test -n "$(VERSION)" || { echo "VERSION: expected the release's version, e.g. make changelog VERSION=0.2.0"; exit 2; }
 	$(BIN)/antsibull-changelog release --version $(VERSION)
 
+sanity: install  ## ansible-test sanity on the built collection and on the repository, both as ansible_collections/raybook/ray
+	$(BIN)/python tests/sanity/run.py
+
 syntax-check: install  ## ansible-playbook --syntax-check on every playbook, with every shipped inventory
 	@for inventory in $(INVENTORIES); do \
 		for playbook in $(PLAYBOOKS); do \
@@ -85,7 +88,7 @@ molecule: install  ## Every molecule scenario (converge, idempotence, verify); s
 fleet: install  ## site.yml over a fleet of fresh hosts reached over SSH (head, 2 workers, an outsider), faults and down
 	$(BIN)/python -m pytest -q -s -rs tests/fleet
 
-test: lint syntax-check unit functional integration browser e2e molecule fleet  ## Everything CI runs
+test: lint sanity syntax-check unit functional integration browser e2e molecule fleet  ## Everything CI runs
 
 clean:  ## Remove the venv, results and caches
 	rm -rf $(VENV) results .ansible .pytest_cache tests/output

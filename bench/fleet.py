@@ -23,7 +23,7 @@ def fleet_against_by_hand():
         return {"skipped": reason}
     Bed.up()
     try:
-        by_hand, _ = timed(["bash", str(PROJECT / "bench" / "fleet_by_hand.sh"), str(BED_DIR / "bed.json")], timeout=3600)
+        by_hand, _unused = timed(["bash", str(PROJECT / "bench" / "fleet_by_hand.sh"), str(BED_DIR / "bed.json")], timeout=3600)
     finally:
         Bed.down()
     bed = Bed.up()
@@ -31,7 +31,7 @@ def fleet_against_by_hand():
         with tempfile.TemporaryDirectory(prefix="raybook-bench-fleet-") as folder:
             inventory = str(bed.write_inventory(folder))
             playbook = [str(BIN / "ansible-playbook"), "-i", inventory, "site.yml", *SITE_VARS]
-            first, _ = timed(playbook, timeout=3600)
+            first, _unused = timed(playbook, timeout=3600)
             second, stdout = timed(playbook, timeout=3600)
     finally:
         Bed.down()

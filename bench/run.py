@@ -44,14 +44,15 @@ def env(**extra):
 
 def timed(command, extra_env=None, **kwargs):
     started = time.monotonic()
-    completed = subprocess.run(command, cwd=PROJECT, env=env(**(extra_env or {})), capture_output=True, text=True, **kwargs)
+    completed = subprocess.run(command, check=False, cwd=PROJECT, env=env(**(extra_env or {})), capture_output=True, text=True,
+                               **kwargs)
     if completed.returncode != 0:
         sys.exit(f"bench: {' '.join(map(str, command))} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
     return time.monotonic() - started, completed.stdout
 
 
 def stop_ray():
-    subprocess.run([str(BIN / "ray"), "stop", "--force"], capture_output=True, env=env(), timeout=120)
+    subprocess.run([str(BIN / "ray"), "stop", "--force"], check=False, capture_output=True, env=env(), timeout=120)
 
 
 def playbook(*args, extra_env=None):
@@ -86,8 +87,8 @@ def history_line(figures, when):
 
 
 def git_commit():
-    completed = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT, capture_output=True,
+    completed = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, cwd=PROJECT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], check=False, cwd=PROJECT, capture_output=True,
                            text=True).stdout.strip()
     return (completed.stdout.strip() or "unknown") + ("-dirty" if dirty else "")
 
@@ -99,9 +100,9 @@ def workload_vars(run_id, storage):
 
 def site_against_by_hand(storage):
     stop_ray()
-    by_hand, _ = timed(["bash", str(BENCH / "by_hand.sh"), storage], timeout=3600)
+    by_hand, _unused = timed(["bash", str(BENCH / "by_hand.sh"), storage], timeout=3600)
     stop_ray()
-    first, _ = playbook("site.yml", *workload_vars("bench", storage))
+    first, _unused = playbook("site.yml", *workload_vars("bench", storage))
     second, stdout = playbook("site.yml", *workload_vars("bench", storage), extra_env=PROFILE_ENV)
     return site_figures(by_hand, first, second, stdout)
 
@@ -128,10 +129,10 @@ def jobs_against_sdk(count, at_once):
     mode = "batch" if at_once else "sequential"
     bench_id = f"{mode}-{count}-{int(time.time())}"
     batch = [{"submission_id": f"bench-{bench_id}-{n}", "entrypoint": "python -c \"print('hi')\""} for n in range(count)]
-    ansible_s, _ = playbook(str(BENCH / "jobs.yml"), "-e", f"bench_jobs={count}", "-e", f"bench_mode={mode}",
-                            "-e", f"bench_id={bench_id}", "-e", json.dumps({"bench_batch": batch}))
-    sdk_s, _ = timed([sys.executable, "-c", SDK_JOBS, DASHBOARD, str(count), str(TOKEN_FILE),
-                      "at-once" if at_once else "sequential"], timeout=1800)
+    ansible_s, _stdout = playbook(str(BENCH / "jobs.yml"), "-e", f"bench_jobs={count}", "-e", f"bench_mode={mode}",
+                                  "-e", f"bench_id={bench_id}", "-e", json.dumps({"bench_batch": batch}))
+    sdk_s, _stdout = timed([sys.executable, "-c", SDK_JOBS, DASHBOARD, str(count), str(TOKEN_FILE),
+                            "at-once" if at_once else "sequential"], timeout=1800)
     return jobs_figures(count, ansible_s, sdk_s)
 
 

@@ -36,7 +36,7 @@ def pinned_set(project_dir: Path = PROJECT_DIR) -> list[str]:
 def distribution(filename: str) -> tuple[str, str]:
     """(canonical name, version) of a wheel or sdist file name."""
     if filename.endswith(".whl"):
-        name, version, _, _ = parse_wheel_filename(filename)
+        name, version, _unused, _unused = parse_wheel_filename(filename)
     else:
         name, version = parse_sdist_filename(filename)
     return canonicalize_name(name), str(version)
@@ -77,10 +77,10 @@ def main(argv=None) -> int:
     requirements = pinned_set()
     with tempfile.TemporaryDirectory() as folder:
         completed = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
-                                    "--dest", folder, *requirements], capture_output=True, text=True)
+                                    "--dest", folder, *requirements], check=False, capture_output=True, text=True)
         if completed.returncode != 0:
-            print("make lock: pip could not download %s: %s" % (" ".join(requirements),
-                                                                  completed.stderr.strip().splitlines()[-1:]), file=sys.stderr)
+            reason = completed.stderr.strip().splitlines()[-1:]
+            print("make lock: pip could not download %s: %s" % (" ".join(requirements), reason), file=sys.stderr)
             return 1
         text = lock_text(requirements, list(Path(folder).iterdir()), platform.python_version(),
                          "%s-%s" % (sys.platform, platform.machine()))

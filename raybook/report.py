@@ -187,7 +187,7 @@ def workload_section(workload, run_dir):
     for plot in plots.FOR_RESULT:
         image = plot(name, result, run_dir)
         if image:
-            parts.append(figure(image, "%s: %s" % (name, plot.__doc__.split(",")[0].rstrip("."))))
+            parts.append(figure(image, "%s: %s" % (name, plot.__doc__.split(",", maxsplit=1)[0].rstrip("."))))
     samples = result.get("samples")
     if isinstance(samples, list) and samples:
         parts.append("<details><summary>Sample answers</summary><pre>%s</pre></details>" % esc(
@@ -237,10 +237,10 @@ def write_index(results_dir):
         link = "<a href='%s/report.html'>%s</a>" % (html.escape(run["run_id"]), esc(run["run_id"]))
         changed = history.changes(runs[index - 1], run) if index else []
         row = [link, "<span class='nowrap'>%s</span>" % esc(formatting.timestamp(run.get("started")))]
-        row += [status_html(run.get("status")) if key is None else esc(HISTORY_FORMATS[key](numbers[key])) for _, key in HISTORY_COLUMNS]
+        row += [status_html(run.get("status")) if key is None else esc(HISTORY_FORMATS[key](numbers[key])) for _unused, key in HISTORY_COLUMNS]
         row.append(esc("; ".join(changed)) if changed else "<span class='muted'>%s</span>" % ("first run" if not index else "nothing"))
         rows.append(row)
-    headers = ["run", "started"] + [name for name, _ in HISTORY_COLUMNS] + ["changed since the run before"]
+    headers = ["run", "started"] + [name for name, _unused in HISTORY_COLUMNS] + ["changed since the run before"]
     body = ["<h1>raybook runs</h1><p>%d run(s) in %s; newest last.</p>" % (len(runs), esc(results_dir))]
     body.append(table(headers, rows, numeric=[name for name, key in HISTORY_COLUMNS if key]))
     if len(runs) > 1:

@@ -46,7 +46,7 @@ def run_module(module, args, check=False, token=True, env=None):
         command += ["-a", json.dumps(args)]
     if check:
         command.append("--check")
-    completed = subprocess.run(command, env={**ansible_env(), **(env or {})}, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900)
+    completed = subprocess.run(command, check=False, env={**ansible_env(), **(env or {})}, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900)
     document = json.loads(completed.stdout)
     result = document["plays"][0]["tasks"][0]["hosts"]["localhost"]
     return completed.returncode, result
@@ -62,7 +62,7 @@ def total(outcome, key):
 
 
 def stop_ray():
-    subprocess.run([str(VENV_BIN / "ray"), "stop", "--force"], capture_output=True, timeout=120)
+    subprocess.run([str(VENV_BIN / "ray"), "stop", "--force"], check=False, capture_output=True, timeout=120)
 
 
 def closed_port():

@@ -42,7 +42,7 @@ def workload_files(folder):
     if not os.path.isdir(folder):
         raise AnsibleFilterError("workload_files: no such folder on the controller: %s" % folder)
     found = []
-    for root, _, files in os.walk(folder, followlinks=True):
+    for root, _dirs, files in os.walk(folder, followlinks=True):
         found.extend(os.path.relpath(os.path.join(root, name), folder) for name in files)
     return sorted(found)
 

@@ -70,5 +70,5 @@ def parse_nvidia_smi(text):
 
 def normalize_bus_id(bus_id):
     """nvidia-smi's bus id (00000000:17:00.0) in sysfs form (0000:17:00.0)."""
-    domain, _, rest = bus_id.lower().partition(":")
+    domain, _colon, rest = bus_id.lower().partition(":")
     return "%04x:%s" % (int(domain, 16), rest) if rest else bus_id.lower()

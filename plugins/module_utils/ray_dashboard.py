@@ -200,7 +200,6 @@ class RayDashboard:
                 ) from None
             self._sleep(delay)
 
-
     def get(self, path):
         return self._send("GET", path)
 

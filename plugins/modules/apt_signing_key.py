@@ -18,7 +18,7 @@ description:
     naming the fingerprint found and the ones expected, and nothing is written.
   - Needs neither gpg nor apt-key on the host. Honours the task's proxy environment.
 author:
-  - raybook developers
+  - raybook developers (@raybook)
 options:
   url:
     description: Where the key is served (ASCII-armored or binary).

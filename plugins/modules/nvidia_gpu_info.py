@@ -15,7 +15,7 @@ description:
     whether the C(nvidia) kernel module is loaded, and, when C(nvidia-smi) is installed, what it reports.
   - Reads only; works on hosts without any GPU (RV(count) is 0) and without a driver.
 author:
-  - raybook developers
+  - raybook developers (@raybook)
 options:
   sysfs_root:
     description: Where sysfs is mounted (another root is for tests).

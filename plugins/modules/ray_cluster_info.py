@@ -17,7 +17,7 @@ description:
   - An unreachable dashboard is retried with backoff until O(timeout), then the task fails naming the address.
   - Needs no Ray package on the host that runs it.
 author:
-  - raybook developers
+  - raybook developers (@raybook)
 options:
   timeout:
     description: Seconds to keep trying an unreachable dashboard.

@@ -21,7 +21,7 @@ description:
     fails the task.
   - The driver may print one line C(RAYBOOK_RESULT <json>); that JSON document is returned as RV(result).
 author:
-  - raybook developers
+  - raybook developers (@raybook)
 requirements:
   - ray (the same version as the cluster) on the host that runs the module, for O(state=present)
 options:
@@ -38,7 +38,7 @@ options:
   working_dir:
     description:
       - A directory on the host that runs the module. Ray's SDK zips and uploads it, and the driver starts in it.
-      - Same as O(runtime_env.working_dir); give one or the other.
+      - Same as the C(working_dir) key of O(runtime_env); give one or the other.
     type: path
   runtime_env:
     description: Ray runtime environment of the job (C(pip), C(env_vars), C(py_modules), ...).

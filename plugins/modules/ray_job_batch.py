@@ -22,7 +22,7 @@ description:
     verdict; RV(jobs) still holds every job's result.
   - When O(timeout) passes first, the jobs still running are stopped (O(stop_on_timeout)) and named.
 author:
-  - raybook developers
+  - raybook developers (@raybook)
 requirements:
   - ray (the same version as the cluster) on the host that runs the module, for jobs that upload a O(jobs[].working_dir)
 options:

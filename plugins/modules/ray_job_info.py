@@ -15,7 +15,7 @@ description:
   - An unreachable dashboard is retried with backoff until O(timeout), then the task fails naming the address.
   - Needs no Ray package on the host that runs it.
 author:
-  - raybook developers
+  - raybook developers (@raybook)
 options:
   submission_id:
     description: Only this job. RV(jobs) is empty when the cluster has no job with this id.

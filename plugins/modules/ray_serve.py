@@ -19,7 +19,7 @@ description:
   - An application that fails to deploy fails the task with Serve's message.
   - An unreachable dashboard is retried with backoff until O(timeout), then the task fails naming the address.
 author:
-  - raybook developers
+  - raybook developers (@raybook)
 requirements:
   - ray (the same version as the cluster) on the host that runs the module, to upload O(working_dir)
 options:
@@ -38,7 +38,7 @@ options:
   working_dir:
     description:
       - A folder on this host with the application's code, uploaded by Ray's SDK.
-      - Same as O(runtime_env.working_dir); give one or the other.
+      - Same as the C(working_dir) key of O(runtime_env); give one or the other.
     type: path
   runtime_env:
     description: The application's Ray runtime environment (C(env_vars), C(pip), ...).

@@ -102,10 +102,10 @@ class Bed:
         return path
 
     def wait_for_ssh(self, host, attempts=60):
-        for _ in range(attempts):
+        for _unused in range(attempts):
             probe = subprocess.run(
                 ["ssh", "-i", self.key, *SSH_OPTIONS.split(), "-o", "BatchMode=yes", "root@" + self.hosts[host], "true"],
-                capture_output=True, timeout=30,
+                check=False, capture_output=True, timeout=30,
             )
             if probe.returncode == 0:
                 return

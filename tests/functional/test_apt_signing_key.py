@@ -55,7 +55,7 @@ def test_fingerprints_are_the_ones_gpg_prints(keys, algorithm):
 
 def test_new_format_packet_headers_give_the_same_fingerprint(keys):
     """gpg writes old-format headers; other tools write new-format ones (tag 6: 0xC6, then the length)."""
-    _, binary, fingerprint = keys["ed25519"]
+    _unused, binary, fingerprint = keys["ed25519"]
     width = {0x98: 1, 0x99: 2}[binary[0]]  # old format, tag 6, a one or two byte length
     body = binary[1 + width:1 + width + int.from_bytes(binary[1:1 + width], "big")]
     assert len(body) < 192
@@ -136,7 +136,7 @@ def test_bad_input_is_one_line(tmp_path, args, message):
 
 
 def test_armor_headers_and_checksum_are_skipped(keys):
-    armored, _, fingerprint = keys["rsa"]
+    armored, _unused, fingerprint = keys["rsa"]
     lines = armored.decode().splitlines()
     with_comment = "\n".join([lines[0], "Comment: raybook test", *lines[1:]])
     assert primary_fingerprints(with_comment) == [fingerprint]

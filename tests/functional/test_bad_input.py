@@ -24,8 +24,10 @@ MODULE_CASES = {
     "ray_job: unknown state": ("ray_job", {"entrypoint": "true", "state": "paused"}, "value of state must be one of"),
     "ray_job: unreadable token file": ("ray_job", {"entrypoint": "true", "auth_token_file": "/no/such/token"}, "auth_token_file: cannot read /no/such/token"),
     "ray_job_info: negative log tail": ("ray_job_info", {"log_tail_lines": -5}, "log_tail_lines: expected a number >= 0"),
-    "ray_job: dashboard down (retried, then named)": ("ray_job", {"entrypoint": "true", "address": "http://127.0.0.1:9", "timeout": 3}, "Ray dashboard at http://127.0.0.1:9 unreachable after 3s"),
-    "ray_cluster_info: unreachable address": ("ray_cluster_info", {"address": "http://127.0.0.1:9", "timeout": 0}, "Ray dashboard at http://127.0.0.1:9 unreachable"),
+    "ray_job: dashboard down (retried, then named)": ("ray_job", {"entrypoint": "true", "address": "http://127.0.0.1:9", "timeout": 3},
+                                                      "Ray dashboard at http://127.0.0.1:9 unreachable after 3s"),
+    "ray_cluster_info: unreachable address": ("ray_cluster_info", {"address": "http://127.0.0.1:9", "timeout": 0},
+                                              "Ray dashboard at http://127.0.0.1:9 unreachable"),
     "ray_serve: missing import_path": ("ray_serve", {"name": "app"}, "import_path"),
     "ray_job: timeout inf": ("ray_job", {"entrypoint": "true", "timeout": "inf"}, "timeout: expected a finite number of seconds >= 0, got inf"),
     "ray_job: timeout nan": ("ray_job", {"entrypoint": "true", "timeout": "nan"}, "timeout: expected a finite number of seconds >= 0, got nan"),
@@ -33,7 +35,8 @@ MODULE_CASES = {
     "ray_cluster_info: negative timeout": ("ray_cluster_info", {"timeout": -3}, "timeout: expected a finite number of seconds >= 0, got -3"),
     "ray_job_info: timeout nan": ("ray_job_info", {"timeout": "nan"}, "timeout: expected a finite number of seconds >= 0, got nan"),
     "ray_serve: http_port not a number": ("ray_serve", {"name": "a", "import_path": "a:b", "http_port": "web"}, "argument 'http_port' is of type"),
-    "ray_serve: unknown proxy location": ("ray_serve", {"name": "a", "import_path": "a:b", "proxy_location": "Everywhere"}, "value of proxy_location must be one of"),
+    "ray_serve: unknown proxy location": ("ray_serve", {"name": "a", "import_path": "a:b", "proxy_location": "Everywhere"},
+                                          "value of proxy_location must be one of"),
     "ray_serve: import path without a colon": ("ray_serve", {"name": "a", "import_path": "app"}, "import_path:"),
     "ray_job: empty token": ("ray_job", {"entrypoint": "true", "auth_token_file": "/dev/null"}, "auth_token_file: /dev/null is empty"),
     "ray_cluster_info: address without a host": ("ray_cluster_info", {"address": "http://:8265"}, "address: expected an http(s) URL"),
@@ -52,7 +55,7 @@ def test_module_bad_input(case):
 def playbook_failure(*args):
     """ansible-playbook with the json callback: (rc, the failed task's message as the CLI shows it)."""
     env = {**ansible_env(), "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"}
-    completed = subprocess.run([str(VENV_BIN / "ansible-playbook"), *args], cwd=PROJECT_DIR, env=env,
+    completed = subprocess.run([str(VENV_BIN / "ansible-playbook"), *args], check=False, cwd=PROJECT_DIR, env=env,
                                capture_output=True, text=True, timeout=300)
     report = json.loads(completed.stdout)
     failed = [host for play in report["plays"] for task in play["tasks"]
@@ -80,33 +83,41 @@ BAD_WORKLOADS = PROJECT_DIR / "tests" / "fixtures" / "bad-workloads"
 PLAYBOOK_CASES = {
     "worker group without a name": (render({"raycluster_worker_groups": [{"replicas": 1, "cpu": 1, "memory": "2Gi"}]}), "raycluster_worker_groups"),
     "negative replicas": (render({"raycluster_worker_groups": [group(replicas=-1)]}), "raycluster_worker_groups[0].replicas: expected a whole number >= 0"),
-    "min_replicas above max_replicas": (render({"raycluster_worker_groups": [group(min_replicas=3, max_replicas=1)]}), "raycluster_worker_groups[0].min_replicas: expected <= max_replicas"),
+    "min_replicas above max_replicas": (render({"raycluster_worker_groups": [group(min_replicas=3, max_replicas=1)]}),
+                                        "raycluster_worker_groups[0].min_replicas: expected <= max_replicas"),
     "memory Kubernetes rejects": (render({"raycluster_head": {"cpu": 1, "memory": "4GB"}}), "raycluster_head.memory: expected a positive Kubernetes quantity"),
     "replicas not a number": (render({"raycluster_worker_groups": [group(replicas="many")]}), "replicas"),
     "proxy without a scheme": (role("proxy", {"proxy_http_proxy": "proxy.example:3128"}), "proxy_http_proxy, proxy_https_proxy: expected a URL like http://"),
     "unknown architecture": (role("k8s_tools", {"k8s_tools_arch": "sparc64"}), "k8s_tools_arch: sparc64 is not supported"),
-    "tool version without a checksum": (role("k8s_tools", {"k8s_tools_kubectl_version": "1.99.0", "k8s_tools_install": ["kubectl"]}), "k8s_tools_checksums: no sha256 for kubectl 1.99.0"),
-    "unpinned image for kind": (role("kind_cluster", {"kind_cluster_preload_images": ["rayproject/ray:latest"]}), "kind_cluster_preload_images: rayproject/ray:latest has no pinned tag"),
+    "tool version without a checksum": (role("k8s_tools", {"k8s_tools_kubectl_version": "1.99.0", "k8s_tools_install": ["kubectl"]}),
+                                        "k8s_tools_checksums: no sha256 for kubectl 1.99.0"),
+    "unpinned image for kind": (role("kind_cluster", {"kind_cluster_preload_images": ["rayproject/ray:latest"]}),
+                                "kind_cluster_preload_images: rayproject/ray:latest has no pinned tag"),
     "negative CPUs for a Ray node": (role("ray_node", {"ray_node_num_cpus": -1}), "ray_node_num_cpus"),
     "unknown platform": (["site.yml", "-e", "ray_platform=openstack"], "ray_platform one of baremetal, kind, kubernetes (got openstack)"),
     "bad run id": (["playbooks/workloads.yml", "-e", "raybook_run_id=a/b"], "raybook_run_id: expected letters, digits"),
     "render without a folder": (["playbooks/render.yml", "-i", "inventory/kind.yml"], "raybook_render_dir: expected a folder"),
-    "ray_version as a YAML float": (["site.yml", "-e", '{"ray_version": 2.60}'], "ray_version: expected a Ray release as a quoted string X.Y.Z, such as '2.60.0', got 2.6"),
+    "ray_version as a YAML float": (["site.yml", "-e", '{"ray_version": 2.60}'],
+                                    "ray_version: expected a Ray release as a quoted string X.Y.Z, such as '2.60.0', got 2.6"),
     "ray_version latest": (["site.yml", "-e", "ray_version=latest"], "ray_version: expected a Ray release as a quoted string X.Y.Z"),
-    "ray_version on kind, float": (["playbooks/render.yml", "-i", "inventory/kind.yml", "-e", '{"ray_version": 2.6, "raybook_render_dir": "/tmp/raybook-bad-input"}'],
+    "ray_version on kind, float": (["playbooks/render.yml", "-i", "inventory/kind.yml",
+                                    "-e", '{"ray_version": 2.6, "raybook_render_dir": "/tmp/raybook-bad-input"}'],
                                    "ray_version: expected a Ray release as a quoted string X.Y.Z"),
     "head without memory": (render({"raycluster_head": {"cpu": 1}}), "missing required arguments: memory found in raycluster_head"),
     "negative GPUs in a worker group": (render({"raycluster_worker_groups": [group(gpu=-1)]}), "raycluster_worker_groups[0].gpu: expected a whole number >= 0"),
     "token auth dropped on kind": (render({"raycluster_auth_mode": "disabled"}), "raycluster_auth_mode: expected token while raybook_auth_mode is token"),
-    "the guide's Ray 2.9.0 with token auth": (render({"ray_version": "2.9.0", "kuberay_version": "1.2.2"}), "raycluster_auth_mode: expected disabled with ray_version below 2.52.0"),
+    "the guide's Ray 2.9.0 with token auth": (render({"ray_version": "2.9.0", "kuberay_version": "1.2.2"}),
+                                              "raycluster_auth_mode: expected disabled with ray_version below 2.52.0"),
     "hashes required, no lock file": (role("ray_node", {"ray_node_pip_require_hashes": True, "ray_node_pip_lock_file": "/no/lock.txt"}),
                                       "ray_node_pip_lock_file: /no/lock.txt is not a file (expected a lock of the node's pinned set"),
     "hashes required, a stale lock": (role("ray_node", {"ray_node_pip_require_hashes": True, "ray_version": "2.59.0"}),
                                       "requirements-node.txt does not pin ray[default,serve,train,data]==2.59.0 (expected a lock"),
     "hashes required, an unpinned package": (role("ray_node", {"ray_node_pip_require_hashes": True, "ray_node_pip_packages": ["numpy"]}),
                                              "requirements-node.txt does not pin numpy (expected a lock"),
-    "image digest that is a tag": (render({"raycluster_image_digest": "2.60.0"}), "raycluster_image_digest: expected an image digest sha256:<64 lower-case hex digits>, got '2.60.0'"),
-    "operator digest in upper case": (render({"kuberay_operator_image_digest": "sha256:" + "A" * 64}), "kuberay_operator_image_digest: expected sha256:<64 lower-case hex digits>"),
+    "image digest that is a tag": (render({"raycluster_image_digest": "2.60.0"}),
+                                   "raycluster_image_digest: expected an image digest sha256:<64 lower-case hex digits>, got '2.60.0'"),
+    "operator digest in upper case": (render({"kuberay_operator_image_digest": "sha256:" + "A" * 64}),
+                                      "kuberay_operator_image_digest: expected sha256:<64 lower-case hex digits>"),
     "preload digest without a tag": (role("kind_cluster", {"kind_cluster_preload_images": ["rayproject/ray@sha256:" + "a" * 64]}),
                                      "kind_cluster_preload_images: rayproject/ray@sha256:aaaa"),
     "workload timeout inf": (["playbooks/workloads.yml", "-e", '{"raybook_workloads_dir": "%s", "raybook_workloads": ["forever"]}' % BAD_WORKLOADS],
@@ -161,7 +172,7 @@ def test_a_workload_yml_that_is_not_yaml_is_named(tmp_path):
 
 
 def raybook(*args):
-    return subprocess.run([str(VENV_BIN / "raybook"), *args], cwd=PROJECT_DIR, env={**os.environ, **runner.runner_env()},
+    return subprocess.run([str(VENV_BIN / "raybook"), *args], check=False, cwd=PROJECT_DIR, env={**os.environ, **runner.runner_env()},
                           capture_output=True, text=True, timeout=300)
 
 

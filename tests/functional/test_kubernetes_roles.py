@@ -27,7 +27,7 @@ def play(kubeconfig, *extra, playbook=PLAYBOOK, timeout=240):
         [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), playbook, "-i", "inventory/local.yml",
          "-e", f"raybook_kubeconfig={kubeconfig}", "-e", "raycluster_ready_timeout=6",
          "-e", "raycluster_create_namespace=false", "-e", "kuberay_operator_create_namespace=false", *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+        check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
     )
     return result.returncode, json.loads(result.stdout)
 
@@ -41,7 +41,7 @@ def task_results(report):
 def run(kubeconfig, *extra, playbook=PLAYBOOK):
     """(rc, the failed task's message or '', changed count)."""
     rc, report = play(kubeconfig, *extra, playbook=playbook)
-    failures = [result for _, result in task_results(report) if result.get("failed") and not result.get("ignore_errors")]
+    failures = [result for _unused, result in task_results(report) if result.get("failed") and not result.get("ignore_errors")]
     message = failures[-1].get("msg", "") if failures else ""
     return rc, message, report["stats"]["localhost"]["changed"]
 
@@ -84,7 +84,7 @@ def test_timeout_names_each_pending_pod_and_why(kube):
             {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
              "message": "0/1 nodes are available: 1 Insufficient memory."}]},
     })
-    rc, message, _ = run(kube.kubeconfig)
+    rc, message, _unused = run(kube.kubeconfig)
     assert rc != 0
     assert message.startswith("raycluster ray/raybook not ready after 6s (state not set): raybook-head-abcde Pending "
                               "(0/1 nodes are available: 1 Insufficient memory.)"), message
@@ -93,7 +93,7 @@ def test_timeout_names_each_pending_pod_and_why(kube):
 
 def test_bad_worker_group_fails_before_anything_is_applied(kube):
     kube.operator_ready = True
-    rc, message, _ = run(kube.kubeconfig, "-e", json.dumps({"raycluster_worker_groups": [
+    rc, message, _unused = run(kube.kubeconfig, "-e", json.dumps({"raycluster_worker_groups": [
         {"name": "cpu", "replicas": 1, "min_replicas": 3, "max_replicas": 2, "cpu": 1, "memory": "2Gi"}]}))
     assert rc != 0
     assert message == "raycluster_worker_groups[0].min_replicas: expected <= max_replicas (2), got 3"
@@ -101,7 +101,7 @@ def test_bad_worker_group_fails_before_anything_is_applied(kube):
 
 
 def test_missing_kubeconfig_fails_with_one_line(tmp_path):
-    rc, message, _ = run(tmp_path / "nowhere.kubeconfig")
+    rc, message, _unused = run(tmp_path / "nowhere.kubeconfig")
     assert rc != 0
     assert message == f"raycluster_kubeconfig: {tmp_path / 'nowhere.kubeconfig'} does not exist (expected a kubeconfig file)"
 
@@ -114,7 +114,7 @@ def test_unreachable_api_fails_with_one_line(tmp_path):
         "users": [{"name": "u", "user": {"token": "t"}}],
         "contexts": [{"name": "gone", "context": {"cluster": "gone", "user": "u"}}],
     }))
-    rc, message, _ = run(kubeconfig)
+    rc, message, _unused = run(kubeconfig)
     assert rc != 0
     assert message.startswith(f"raycluster: the Kubernetes API {kubeconfig} did not answer:"), message
     assert "\n" not in message
@@ -210,7 +210,7 @@ def test_operator_someone_else_installed_is_used_as_is_and_left_in_place(kube, h
 
 
 def test_operator_another_inventory_claimed_is_left_to_it(kube, helm):
-    rc, tasks, _ = run_operator(kube, helm, "-e", "raycluster_name=team-a")
+    rc, tasks, _unused = run_operator(kube, helm, "-e", "raycluster_name=team-a")
     assert rc == 0, tasks
     rc, tasks, changed = run_operator(kube, helm, "-e", "raycluster_name=team-b", "-e", "kuberay_operator_state=absent")
     assert (rc, changed) == (0, 0), tasks

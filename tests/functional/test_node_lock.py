@@ -44,7 +44,7 @@ def test_the_committed_lock_pins_what_the_inventory_pins_now():
     text = node_lock.LOCK_FILE.read_text()
     assert node_lock.pinned_set_of(text) == node_lock.pinned_set(), "requirements-node.txt is stale: run make lock"
     entries = re.findall(r"^(\S+)==(\S+) \\\n    --hash=sha256:[0-9a-f]{64}$", text, re.M)
-    assert len(entries) == text.count("--hash=") == len({name for name, _ in entries}) > 10
+    assert len(entries) == text.count("--hash=") == len({name for name, _unused in entries}) > 10
     versions = dict(entries)
     assert versions["ray[default,serve,train,data]"] == node_lock.pinned_set()[0].split("==")[1]
 
@@ -69,7 +69,7 @@ def install(tmp_path, venv, lock, *pinned):
              "ray_node_pip_lock_file": str(lock)}
     result = subprocess.run(
         [str(BIN / "ansible-playbook"), "tests/playbooks/node_lock.yml", "-i", "inventory/local.yml", "-e", json.dumps(extra)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=300,
         env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
              "PATH": f"{BIN}:/usr/bin:/bin", "PIP_CONFIG_FILE": "/dev/null"},
     )
@@ -91,7 +91,7 @@ def lock(tmp_path):
 def test_a_tampered_file_is_refused_in_one_line(tmp_path, lock):
     make_wheel(tmp_path / "wheels", body="import os\nos.system('curl evil')\n")  # same name and version, other bytes
     venv = tmp_path / "opt" / "venv"
-    rc, message, _ = install(tmp_path, venv, lock)
+    rc, message, _unused = install(tmp_path, venv, lock)
     assert rc != 0
     assert message == ("ray_node_pip_lock_file: raybook-probe==1.0 does not match its sha256 in the lock (a changed or "
                        "tampered file; make lock if the pin changed on purpose)")
@@ -103,7 +103,7 @@ def test_the_locked_set_installs_once_then_changes_nothing(tmp_path, lock):
     rc, message, changed = install(tmp_path, venv, lock)
     assert (rc, changed) == (0, 3), message  # the folder, the lock's copy and the install
     assert subprocess.run([venv / "bin" / "python", "-c", "import raybook_probe; print(raybook_probe.VALUE)"],
-                          capture_output=True, text=True).stdout == "1\n"
+                          check=False, capture_output=True, text=True).stdout == "1\n"
     assert (venv.parent / "requirements-node.txt").read_text() == lock.read_text()
     rc, message, changed = install(tmp_path, venv, lock)
     assert (rc, changed) == (0, 0), message
@@ -111,7 +111,7 @@ def test_the_locked_set_installs_once_then_changes_nothing(tmp_path, lock):
 
 def test_a_lock_that_does_not_pin_the_set_is_refused_before_anything_is_copied(tmp_path, lock):
     venv = tmp_path / "opt" / "venv"
-    rc, message, _ = install(tmp_path, venv, lock, "raybook-probe==2.0")
+    rc, message, _unused = install(tmp_path, venv, lock, "raybook-probe==2.0")
     assert rc != 0
     assert message == (f"ray_node_pip_lock_file: {lock} does not pin raybook-probe==2.0 (expected a lock of the node's "
                        "pinned set with hashes: run make lock)")

@@ -18,7 +18,7 @@ STOP_ALLOWANCE_S = 45
 
 
 def worker_raylet_pids():
-    found = subprocess.run(["pgrep", "-f", "raylet.*127.0.0.2"], capture_output=True, text=True)
+    found = subprocess.run(["pgrep", "-f", "raylet.*127.0.0.2"], check=False, capture_output=True, text=True)
     return [int(pid) for pid in found.stdout.split()]
 
 
@@ -64,7 +64,7 @@ def test_a_play_killed_while_starting_the_cluster_converges_on_the_next_run():
         cwd=PROJECT_DIR, env=ansible_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not subprocess.run(["pgrep", "-f", "gcs_server"], capture_output=True).stdout:
+    while time.monotonic() < deadline and not subprocess.run(["pgrep", "-f", "gcs_server"], check=False, capture_output=True).stdout:
         time.sleep(0.2)
     os.killpg(play.pid, signal.SIGKILL)  # mid-start: Ray's processes are coming up, the play is gone
     play.wait()

@@ -175,8 +175,9 @@ def test_serve_removes_and_redeploys_an_application_idempotently(first_site_run,
     assert rc == 0 and removed["changed"] is True
     rc, gone = run_module("ray_serve", {"name": "classifier-copy", "state": "absent"})
     assert rc == 0 and gone["changed"] is False
-    rc, kept = run_module("ray_serve", {"name": "classifier", "import_path": "serve_app:app", "route_prefix": "/classify",
-                                         "working_dir": str(project_dir / "workloads" / "serve")}, check=True)
+    serve_app = {"name": "classifier", "import_path": "serve_app:app", "route_prefix": "/classify",
+                 "working_dir": str(project_dir / "workloads" / "serve")}
+    rc, kept = run_module("ray_serve", serve_app, check=True)
     assert rc == 0 and kept["status"] == "RUNNING"
 
 
@@ -193,7 +194,7 @@ def test_a_failing_job_fails_the_task_with_rays_message_and_the_log_tail(first_s
 def test_check_mode_submits_nothing(first_site_run):
     rc, result = run_module("ray_job", {"submission_id": "check-only", "entrypoint": "python -c 'pass'"}, check=True)
     assert rc == 0 and result["changed"] is True
-    _, info = run_module("ray_job_info", {"submission_id": "check-only"})
+    _unused, info = run_module("ray_job_info", {"submission_id": "check-only"})
     assert info["jobs"] == []
 
 
@@ -201,7 +202,7 @@ def test_a_job_past_its_timeout_is_stopped_and_fails_the_task(first_site_run):
     rc, result = run_module("ray_job", {"submission_id": "too-slow", "entrypoint": "sleep 120", "timeout": 8})
     assert rc != 0
     assert result["msg"] == "job too-slow did not finish within 8s (stopped)"
-    _, info = run_module("ray_job_info", {"submission_id": "too-slow"})
+    _unused, info = run_module("ray_job_info", {"submission_id": "too-slow"})
     assert info["jobs"][0]["status"] == "STOPPED"
 
 
@@ -228,12 +229,12 @@ def test_state_absent_deletes_a_job_once(first_site_run):
 
 
 def raybook(*args):
-    return subprocess.run([str(VENV_BIN / "raybook"), *args], capture_output=True, text=True, timeout=600)
+    return subprocess.run([str(VENV_BIN / "raybook"), *args], check=False, capture_output=True, text=True, timeout=600)
 
 
 def test_raybook_run_makes_a_new_run_id_each_time(first_site_run, tmp_path):
     runs = []
-    for _ in range(2):
+    for _unused in range(2):
         completed = raybook("run", "smoke", "--json", "--results-dir", str(tmp_path), "-i", str(LOCAL_INVENTORY))
         assert completed.returncode == 0, completed.stderr
         runs.append(json.loads(completed.stdout))

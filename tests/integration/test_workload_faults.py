@@ -52,7 +52,7 @@ def test_the_play_fails_naming_every_workload_that_did_not_succeed(faulty_run):
 
 
 def test_a_failing_entrypoint_is_reported_with_rays_message(faulty_run):
-    _, run_dir = faulty_run
+    _unused, run_dir = faulty_run
     boom = record(run_dir, "boom")
     assert boom["status"] == "FAILED" and boom["driver_exit_code"] == 1
     assert boom["error"].startswith("Ray job raybook-faults-boom FAILED: ")
@@ -60,14 +60,14 @@ def test_a_failing_entrypoint_is_reported_with_rays_message(faulty_run):
 
 
 def test_a_workload_past_its_timeout_is_stopped_and_reported_so(faulty_run):
-    _, run_dir = faulty_run
+    _unused, run_dir = faulty_run
     slow = record(run_dir, "slow")
     assert slow["status"] == "STOPPED"
     assert slow["error"] == "job raybook-faults-slow did not finish within 5s (stopped)"
 
 
 def test_a_serve_app_that_does_not_deploy_fails_with_serves_message(faulty_run):
-    _, run_dir = faulty_run
+    _unused, run_dir = faulty_run
     bad = record(run_dir, "badserve")
     assert bad["status"] == "FAILED" and bad["submission_id"] is None
     assert bad["error"].startswith("Serve application badserve DEPLOY_FAILED: ")
@@ -76,7 +76,7 @@ def test_a_serve_app_that_does_not_deploy_fails_with_serves_message(faulty_run):
 
 
 def test_the_other_workloads_results_are_kept(faulty_run):
-    _, run_dir = faulty_run
+    _unused, run_dir = faulty_run
     assert record(run_dir, "smoke")["status"] == "SUCCEEDED"
     assert json.loads((run_dir / "smoke" / "result.json").read_text())["nodes_alive"] == 1
 
@@ -84,7 +84,7 @@ def test_the_other_workloads_results_are_kept(faulty_run):
 def test_the_report_shows_each_fault(faulty_run):
     from raybook.report import write_report
 
-    _, run_dir = faulty_run
+    _unused, run_dir = faulty_run
     page = write_report(run_dir).read_text()
     for text in ("raybook-faults-boom", "did not finish within 5s", "Serve application badserve DEPLOY_FAILED", "STOPPED"):
         assert text in page

@@ -19,9 +19,9 @@ def test_the_slowest_tasks_are_read_from_profile_tasks_summary_in_its_order():
     tasks = bench.slowest_tasks(SAMPLE)
     assert len(tasks) == 5
     assert tasks[0][0] == "Run the role"
-    assert all(isinstance(seconds, float) for _, seconds in tasks)
-    assert [seconds for _, seconds in tasks] == sorted((seconds for _, seconds in tasks), reverse=True)
-    assert any(name.startswith("raybook.ray.proxy : Validating arguments") for name, _ in tasks)
+    assert all(isinstance(seconds, float) for _unused, seconds in tasks)
+    assert [seconds for _unused, seconds in tasks] == sorted((seconds for _unused, seconds in tasks), reverse=True)
+    assert any(name.startswith("raybook.ray.proxy : Validating arguments") for name, _unused in tasks)
 
 
 def test_site_figures_compute_the_ratio_and_count_changes():

@@ -10,7 +10,7 @@ from tests.helpers import VENV_BIN
 
 
 def raybook(*args):
-    return subprocess.run([str(VENV_BIN / "raybook"), *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([str(VENV_BIN / "raybook"), *args], check=False, capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize(
@@ -31,7 +31,7 @@ def test_bad_usage_exits_2_with_one_line(args, expected):
 
 
 def test_every_run_gets_a_new_sortable_id():
-    ids = {cli.new_run_id() for _ in range(50)}
+    ids = {cli.new_run_id() for _unused in range(50)}
     assert len(ids) == 50
     assert all(re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{4}", run_id) for run_id in ids)
 
@@ -110,7 +110,7 @@ def test_failures_a_rescue_recovered_from_are_not_reported():
 
 def test_each_run_keeps_its_ansible_runner_folder_privately_and_the_oldest_go(tmp_path):
     runs = tmp_path / ".raybook" / "runs"
-    folders = [runner.runner_folder("playbooks/site.yml", runs_dir=runs, kept=3) for _ in range(5)]
+    folders = [runner.runner_folder("playbooks/site.yml", runs_dir=runs, kept=3) for _unused in range(5)]
     assert [path.exists() for path in folders] == [False, False, True, True, True]
     assert all(path.name.endswith("-site") for path in folders)
     assert len({path.name for path in folders}) == 5  # one folder per call, even within a second

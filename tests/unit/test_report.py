@@ -26,7 +26,7 @@ def results(tmp_path):
 
 
 def raybook(*args):
-    return subprocess.run([str(VENV_BIN / "raybook"), *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([str(VENV_BIN / "raybook"), *args], check=False, capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ def check_gpu():
         torch.matmul(a, b)  # warm-up: kernels load on first use
         torch.cuda.synchronize()
         started = time.perf_counter()
-        for _ in range(10):
+        for _unused in range(10):
             torch.matmul(a, b)
         torch.cuda.synchronize()
         seconds = (time.perf_counter() - started) / 10

@@ -83,7 +83,7 @@ def main():
         num_cpus=plan["num_cpus"],
     ).to_pandas()
     seconds = time.monotonic() - started
-    _, source = raybook_model.load_latest_model()
+    _unused, source = raybook_model.load_latest_model()
     correct = int((predicted["prediction"] == predicted["label"]).sum())
     samples = predicted.head(5)
     result = {

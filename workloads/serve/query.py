@@ -27,7 +27,7 @@ def main():
     parser.add_argument("--seed", type=int, default=23)
     args = parser.parse_args()
 
-    features, _ = raybook_model.spirals(args.requests * args.points_per_request, seed=args.seed)
+    features, _unused = raybook_model.spirals(args.requests * args.points_per_request, seed=args.seed)
     model, source = raybook_model.load_latest_model()
     expected = raybook_model.predict(model, features).tolist()
     answers, latencies_ms, served_by, replicas = [], [], set(), set()

@@ -38,7 +38,7 @@ def is_ray(cmdline):
 
 def descendants(roots, table):
     children = {}
-    for pid, (_, parent, _) in table.items():
+    for pid, (_sid, parent, _cmdline) in table.items():
         children.setdefault(parent, []).append(pid)
     found, queue = set(), list(roots)
     while queue:
@@ -53,9 +53,9 @@ def targets(temp_dir, table):
     """The pids to stop: the Ray processes of the marked sessions and all they started."""
     marker = os.path.join(temp_dir.rstrip("/"), "session_")
     own = os.getsid(0)
-    sessions = {sid for sid, _, cmdline in table.values() if marker in cmdline and sid != own}
-    others = {pid for pid, (_, _, cmdline) in table.items() if "/session_" in cmdline and marker not in cmdline}
-    roots = {pid for pid, (sid, _, cmdline) in table.items() if sid in sessions and is_ray(cmdline)} - others
+    sessions = {sid for sid, _parent, cmdline in table.values() if marker in cmdline and sid != own}
+    others = {pid for pid, (_sid, _parent, cmdline) in table.items() if "/session_" in cmdline and marker not in cmdline}
+    roots = {pid for pid, (sid, _parent, cmdline) in table.items() if sid in sessions and is_ray(cmdline)} - others
     return sorted(descendants(roots, table) - descendants(others, table) - {os.getpid()})
 
 

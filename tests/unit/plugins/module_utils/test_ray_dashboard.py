@@ -35,7 +35,7 @@ def test_good_addresses_pass(address):
 
 def test_backoff_doubles_up_to_its_cap():
     delays = ray_dashboard.backoff_delays(first=0.5, cap=5.0)
-    assert [next(delays) for _ in range(7)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
+    assert [next(delays) for _unused in range(7)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
 
 
 def test_an_unreachable_dashboard_is_retried_with_backoff_then_named():
@@ -171,8 +171,8 @@ def test_rays_own_token_file_is_the_last_fallback(tmp_path):
     options = {"address": None, "auth_token": None, "auth_token_file": None}
     ray_dashboard.fill_from_ray_environment(options, environ={}, home=str(tmp_path))
     assert options["auth_token_file"] == str(tmp_path / ".ray" / "auth_token")
-    ray_dashboard.fill_from_ray_environment(empty := {"address": None, "auth_token": None, "auth_token_file": None},
-                                         environ={}, home=str(tmp_path / "elsewhere"))
+    empty = {"address": None, "auth_token": None, "auth_token_file": None}
+    ray_dashboard.fill_from_ray_environment(empty, environ={}, home=str(tmp_path / "elsewhere"))
     assert empty["auth_token_file"] is None
 
 

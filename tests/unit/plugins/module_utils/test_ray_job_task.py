@@ -43,7 +43,7 @@ def submissions(fake):
 
 
 def test_a_new_job_is_submitted_once_waited_for_and_its_result_read_from_its_log(fake):
-    result, _ = run(fake)
+    result, _unused = run(fake)
     assert (result["changed"], result["status"], result["submission_id"]) == (True, "SUCCEEDED", "raybook-train")
     assert result["result"] == {"accuracy": 0.99}
     assert result["logs"] == 'RAYBOOK_RESULT {"accuracy": 0.99}\ndone'  # log_tail_lines=2
@@ -61,21 +61,21 @@ def test_a_job_already_there_is_not_submitted_again_and_a_different_entrypoint_i
 
 def test_a_failed_job_fails_the_task_in_one_line_with_what_it_found(fake):
     fake.job_statuses = ["RUNNING", "FAILED"]
-    failure, _ = run(fake)
+    failure, _unused = run(fake)
     assert isinstance(failure, TaskFailed)
     assert str(failure) == "Ray job raybook-train FAILED: no message from Ray; its log ends: done"
     assert failure.result["status"] == "FAILED" and failure.result["result"] == {"accuracy": 0.99}
 
 
 def test_check_mode_says_the_job_would_be_submitted_and_sends_nothing(fake):
-    result, _ = run(fake, check_mode=True)
+    result, _unused = run(fake, check_mode=True)
     assert result == dict(changed=True, submission_id="raybook-train", status=None, message="would be submitted")
-    assert [method for method, _, _ in fake.requests] == ["GET", "GET"]  # the version, the job
+    assert [method for method, _unused, _unused in fake.requests] == ["GET", "GET"]  # the version, the job
 
 
 def test_a_job_that_outlives_its_timeout_is_stopped_and_the_task_fails_saying_so(fake):
     fake.job_statuses = ["RUNNING"]
-    failure, _ = run(fake, timeout=1.0)
+    failure, _unused = run(fake, timeout=1.0)
     assert str(failure) == "job raybook-train did not finish within 1s (stopped)"
     assert failure.result["status"] == "STOPPED"
     assert ("POST", "/api/jobs/raybook-train/stop", None) in fake.requests
@@ -83,24 +83,24 @@ def test_a_job_that_outlives_its_timeout_is_stopped_and_the_task_fails_saying_so
 
 def test_a_job_left_running_on_timeout_when_asked(fake):
     fake.job_statuses = ["RUNNING"]
-    failure, _ = run(fake, timeout=1.0, stop_on_timeout=False)
+    failure, _unused = run(fake, timeout=1.0, stop_on_timeout=False)
     assert str(failure) == "job raybook-train did not finish within 1s (left running)"
-    assert not any(path.endswith("/stop") for _, path, _ in fake.requests)
+    assert not any(path.endswith("/stop") for _unused, path, _unused in fake.requests)
 
 
 def test_absent_deletes_a_finished_job_and_is_unchanged_when_there_is_none(fake):
     fake.add_job("raybook-train", "python main.py", "SUCCEEDED")
-    result, _ = run(fake, state="absent")
+    result, _unused = run(fake, state="absent")
     assert (result["changed"], result["message"]) == (True, "deleted") and fake.jobs == {}
-    result, _ = run(fake, state="absent")
+    result, _unused = run(fake, state="absent")
     assert result["changed"] is False
 
 
 def test_stopping_a_running_job_reports_it_stopped_and_a_finished_one_unchanged(fake):
     fake.add_job("raybook-train", "python main.py", "RUNNING")
-    result, _ = run(fake, state="stopped")
+    result, _unused = run(fake, state="stopped")
     assert (result["changed"], result["status"]) == (True, "STOPPED")
-    result, _ = run(fake, state="stopped")
+    result, _unused = run(fake, state="stopped")
     assert (result["changed"], result["status"]) == (False, "STOPPED")
 
 
@@ -128,25 +128,25 @@ def run_batch(fake, options, check_mode=False):
 
 
 def test_a_batch_submits_every_job_then_waits_for_all_with_one_status_request_per_poll(fake):
-    result, _ = run_batch(fake, batch_params(20))
+    result, _unused = run_batch(fake, batch_params(20))
     assert result["changed"] is True
     assert [job["submission_id"] for job in result["jobs"]] == ["sweep-%d" % n for n in range(20)]
     assert {job["status"] for job in result["jobs"]} == {"SUCCEEDED"} and result["jobs"][7]["result"] == {"accuracy": 0.99}
     assert len(submissions(fake)) == 20
-    statuses = [path for method, path, _ in fake.requests if method == "GET" and path.startswith("/api/jobs/") and "/logs" not in path]
+    statuses = [path for method, path, _unused in fake.requests if method == "GET" and path.startswith("/api/jobs/") and "/logs" not in path]
     assert statuses == ["/api/jobs/"] * 3  # the ids known, then two polls walk every job to SUCCEEDED
 
 
 def test_a_second_batch_submits_only_the_jobs_not_there(fake):
     fake.add_job("sweep-1", "python main.py --seed 1", "SUCCEEDED")
-    result, _ = run_batch(fake, batch_params(3))
+    result, _unused = run_batch(fake, batch_params(3))
     assert [job["changed"] for job in result["jobs"]] == [True, False, True]
     assert [body["submission_id"] for body in submissions(fake)] == ["sweep-0", "sweep-2"]
 
 
 def test_a_failed_job_in_a_batch_fails_the_task_naming_it_with_every_result_kept(fake):
     fake.add_job("sweep-1", "python main.py --seed 1", "FAILED")
-    failure, _ = run_batch(fake, batch_params(3))
+    failure, _unused = run_batch(fake, batch_params(3))
     assert str(failure) == ("1 of 3 Ray jobs did not succeed (sweep-1); the first: Ray job sweep-1 FAILED: "
                             "no message from Ray; its log ends: done")
     assert [job["status"] for job in failure.result["jobs"]] == ["SUCCEEDED", "FAILED", "SUCCEEDED"]
@@ -155,14 +155,14 @@ def test_a_failed_job_in_a_batch_fails_the_task_naming_it_with_every_result_kept
 def test_jobs_still_running_at_the_deadline_are_stopped_and_named(fake):
     fake.job_statuses = ["RUNNING"]
     fake.add_job("sweep-0", "python main.py --seed 0", "SUCCEEDED")
-    failure, _ = run_batch(fake, batch_params(3, timeout=1.0))
+    failure, _unused = run_batch(fake, batch_params(3, timeout=1.0))
     assert str(failure) == "2 of 3 Ray jobs did not finish within 1s (stopped): sweep-1, sweep-2"
     assert [job["status"] for job in failure.result["jobs"]] == ["SUCCEEDED", "STOPPED", "STOPPED"]
 
 
 def test_a_batch_in_check_mode_names_what_it_would_submit_and_sends_nothing(fake):
     fake.add_job("sweep-0", "python main.py --seed 0", "SUCCEEDED")
-    result, _ = run_batch(fake, batch_params(2), check_mode=True)
+    result, _unused = run_batch(fake, batch_params(2), check_mode=True)
     assert result["jobs"] == [dict(changed=False, submission_id="sweep-0", status="SUCCEEDED", message=""),
                               dict(changed=True, submission_id="sweep-1", status=None, message="would be submitted")]
     assert submissions(fake) == []
@@ -181,4 +181,4 @@ def test_a_bad_job_in_a_batch_is_named_by_its_place(jobs, error):
 
 def test_a_batch_asks_the_clusters_version_once(fake):
     run_batch(fake, batch_params(5))
-    assert [path for _, path, _ in fake.requests].count("/api/version") == 1
+    assert [path for _unused, path, _unused in fake.requests].count("/api/version") == 1

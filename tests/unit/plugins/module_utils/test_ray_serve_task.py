@@ -35,18 +35,18 @@ def fake():
 
 
 def puts(fake):
-    return [body for method, _, body in fake.requests if method == "PUT"]
+    return [body for method, _unused, body in fake.requests if method == "PUT"]
 
 
 def test_an_application_is_declared_with_serve_bound_where_asked_and_a_second_call_changes_nothing(fake):
-    result, _ = run(fake)
+    result, _unused = run(fake)
     assert (result["changed"], result["status"], result["deployments"]) == (True, "RUNNING", {"Model": "HEALTHY"})
     [document] = puts(fake)
     assert document == {
         "http_options": {"host": "127.0.0.1", "port": 8000}, "proxy_location": "EveryNode",
         "applications": [{"name": "classifier", "import_path": "serve_app:app", "route_prefix": "/classify", "args": {"scale": 2}}],
     }
-    result, _ = run(fake)
+    result, _unused = run(fake)
     assert result["changed"] is False and len(puts(fake)) == 1
 
 
@@ -54,33 +54,33 @@ def test_other_applications_are_kept_as_they_are(fake):
     run(fake, name="other", route_prefix="/other")
     run(fake)
     assert [app["name"] for app in puts(fake)[-1]["applications"]] == ["other", "classifier"]
-    result, _ = run(fake, state="absent")
+    result, _unused = run(fake, state="absent")
     assert result == dict(changed=True, name="classifier", status=None, message="removed")
     assert list(fake.serve["applications"]) == ["other"]
 
 
 def test_removing_the_last_application_shuts_serve_down_and_a_second_removal_changes_nothing(fake):
     run(fake)
-    result, _ = run(fake, state="absent")
+    result, _unused = run(fake, state="absent")
     assert result["changed"] is True and ("DELETE", "/api/serve/applications/", None) in fake.requests
-    result, _ = run(fake, state="absent")
+    result, _unused = run(fake, state="absent")
     assert result["changed"] is False
 
 
 def test_check_mode_reports_the_change_and_declares_nothing(fake):
-    result, _ = run(fake, check_mode=True)
+    result, _unused = run(fake, check_mode=True)
     assert result["changed"] is True and puts(fake) == []
 
 
 def test_an_unhealthy_application_fails_the_task_in_serves_words(fake):
     fake.serve_status = "DEPLOY_FAILED"
-    failure, _ = run(fake)
+    failure, _unused = run(fake)
     assert str(failure) == "Serve application classifier DEPLOY_FAILED: Model: replica crashed"
     assert failure.result["deployments"] == {"Model": "UNHEALTHY"}
 
 
 def test_asking_for_another_http_port_while_serve_runs_is_warned_about(fake):
     run(fake)
-    _, warnings = run(fake, http_port=8001, route_prefix="/v2")
+    _unused, warnings = run(fake, http_port=8001, route_prefix="/v2")
     assert warnings == ["Serve already listens on 127.0.0.1:8000, not 127.0.0.1:8001: HTTP options apply when Serve "
                         "starts (remove its applications to restart it)"]

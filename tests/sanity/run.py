@@ -1,0 +1,76 @@
+"""`make sanity`: ansible-test sanity as Galaxy and a collection's users run it, on the built tarball installed as
+ansible_collections/raybook/ray, then on the whole repository laid out the same way.
+
+ansible-test wants the collection really there (not behind a link), and it bootstraps pip in its test venvs with a
+script it downloads from ci-files.testing.ansible.com, which cannot be reached here: its own HOME (.ansible/sanity-home,
+where it also keeps the test venvs it makes, from PyPI, between runs) holds a stand-in in its cache (ensurepip, then
+pip installs the pinned pip). Exits with ansible-test's status.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PIP_VERSION = "24.2"  # ansible-test's pinned pip (ansible_test/_internal/python_requirements.py)
+GET_PIP_STAND_IN = '''import subprocess, sys
+options = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"], stdout=subprocess.DEVNULL)
+subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet"] + options)
+'''
+
+
+def run(command, check=False, **kwargs):
+    print("+", " ".join(map(str, command)), flush=True)
+    return subprocess.run(command, check=check, **kwargs).returncode
+
+
+def built_collection(root, env):
+    """The tarball `ansible-galaxy collection build` makes, installed under root (from there: this project's
+    ansible.cfg would find the collection already installed through its collections/ link)."""
+    run([BIN / "ansible-galaxy", "collection", "build", "--output-path", root, PROJECT], check=True, cwd=root, env=env,
+        stdout=subprocess.DEVNULL)
+    [tarball] = Path(root).glob("raybook-ray-*.tar.gz")
+    run([BIN / "ansible-galaxy", "collection", "install", "--offline", "--no-deps", "-p", Path(root) / "built", tarball],
+        check=True, cwd=root, env=env, stdout=subprocess.DEVNULL)
+    return Path(root) / "built" / "ansible_collections" / "raybook" / "ray"
+
+
+def repository_copy(root):
+    """The repository's tracked and new files (not what .gitignore leaves out, not the collections/ link)."""
+    target = Path(root) / "repo" / "ansible_collections" / "raybook" / "ray"
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=PROJECT, check=True,
+                            capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = PROJECT / name
+        if name.startswith("collections/") or not source.is_file():
+            continue
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target / name)
+    subprocess.run(["git", "init", "-q"], cwd=target, check=True)  # ansible-test asks git which files it owns
+    subprocess.run(["git", "add", "-A"], cwd=target, check=True)
+    return target
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="raybook-sanity-") as root:
+        home = PROJECT / ".ansible" / "sanity-home"
+        cache = home / ".ansible" / "test" / "cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / ("get_pip_%s.py" % PIP_VERSION.replace(".", "_"))).write_text(GET_PIP_STAND_IN)
+        env = {**os.environ, "HOME": str(home), "PATH": "%s:%s" % (BIN, os.environ["PATH"])}
+        env.pop("ANSIBLE_CONFIG", None)
+        python = "%d.%d" % sys.version_info[:2]
+        status = 0
+        for collection in (built_collection(root, env), repository_copy(root)):
+            status |= run([BIN / "ansible-test", "sanity", "--python", python, "--local", "--color", "no"],
+                          cwd=collection, env=env)
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()
