@@ -6,6 +6,8 @@ import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.helpers import ray_dashboard
+
 
 @contextmanager
 def json_server(answer):
@@ -54,6 +56,17 @@ class FakeRay:
         self.jobs = {}  # submission id -> {"details": ..., "steps": statuses still to come}
         self.serve = {"http_options": {}, "applications": {}}
         self.requests = []
+
+    def run(self, machine, options, check_mode=False):
+        """Run a module's state machine (JobTask, JobBatch, ServeTask) against this fake, served on loopback:
+        (its result or the TaskFailed it raised, the warnings it gave)."""
+        warnings = []
+        with json_server(self) as address:
+            task = machine(options, ray_dashboard.RayDashboard(address, options["timeout"]), check_mode, warnings.append)
+            try:
+                return task.run(), warnings
+            except ray_dashboard.TaskFailed as failure:
+                return failure, warnings
 
     def add_job(self, submission_id, entrypoint, status):
         self.jobs[submission_id] = {"details": self._details(submission_id, entrypoint, status), "steps": []}

@@ -11,6 +11,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR / "collections"))
 
+from ansible_collections.raybook.ray.plugins.module_utils import ray_dashboard  # noqa: E402,F401 (for the fakes)
 from raybook import display, runner  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent

@@ -4,10 +4,10 @@ what it sends, what it returns, and how it fails."""
 from importlib.metadata import version
 
 import pytest
-from ansible_collections.raybook.ray.plugins.module_utils.ray_dashboard import DashboardError, RayDashboard, TaskFailed
+from ansible_collections.raybook.ray.plugins.module_utils.ray_dashboard import DashboardError, TaskFailed
 from ansible_collections.raybook.ray.plugins.module_utils.ray_job_task import JobBatch, JobTask, check_batch, job_argument_spec
 
-from tests.fake_dashboard import FakeRay, json_server
+from tests.fake_dashboard import FakeRay
 
 LOGS = 'epoch 1\nRAYBOOK_RESULT {"accuracy": 0.99}\ndone\n'
 
@@ -22,15 +22,7 @@ def params(**overrides):
 
 
 def run(fake, check_mode=False, **overrides):
-    """Run one JobTask against `fake`; returns (result or the TaskFailed raised, warnings)."""
-    warnings = []
-    with json_server(fake) as address:
-        options = params(**overrides)
-        task = JobTask(options, RayDashboard(address, options["timeout"]), check_mode, warnings.append)
-        try:
-            return task.run(), warnings
-        except TaskFailed as failure:
-            return failure, warnings
+    return fake.run(JobTask, params(**overrides), check_mode)
 
 
 @pytest.fixture
@@ -118,13 +110,7 @@ def batch_params(count, **overrides):
 
 
 def run_batch(fake, options, check_mode=False):
-    warnings = []
-    with json_server(fake) as address:
-        batch = JobBatch(options, RayDashboard(address, options["timeout"]), check_mode, warnings.append)
-        try:
-            return batch.run(), warnings
-        except TaskFailed as failure:
-            return failure, warnings
+    return fake.run(JobBatch, options, check_mode)
 
 
 def test_a_batch_submits_every_job_then_waits_for_all_with_one_status_request_per_poll(fake):

@@ -4,10 +4,9 @@ API: one PUT of the whole set of applications, idempotence, removal, and failure
 from importlib.metadata import version
 
 import pytest
-from ansible_collections.raybook.ray.plugins.module_utils.ray_dashboard import RayDashboard, TaskFailed
 from ansible_collections.raybook.ray.plugins.module_utils.ray_serve_task import ServeTask
 
-from tests.fake_dashboard import FakeRay, json_server
+from tests.fake_dashboard import FakeRay
 
 
 def params(**overrides):
@@ -19,14 +18,7 @@ def params(**overrides):
 
 
 def run(fake, check_mode=False, **overrides):
-    warnings = []
-    with json_server(fake) as address:
-        options = params(**overrides)
-        task = ServeTask(options, RayDashboard(address, options["timeout"]), check_mode, warnings.append)
-        try:
-            return task.run(), warnings
-        except TaskFailed as failure:
-            return failure, warnings
+    return fake.run(ServeTask, params(**overrides), check_mode)
 
 
 @pytest.fixture
