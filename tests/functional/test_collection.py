@@ -35,7 +35,8 @@ def tarball_names(tarball):
 
 def test_the_tarball_ships_the_docs_the_readme_links_to_and_the_changelog(tarball_names):
     for name in ("README.md", "LICENSE", "CHANGELOG.md", "changelogs/changelog.yaml", "docs/README.md",
-                 "docs/security.md", "docs/reference/modules.md", "meta/runtime.yml", "plugins/modules/ray_job_batch.py"):
+                 "docs/security.md", "docs/reference/modules.md", "meta/runtime.yml", "plugins/modules/ray_job_batch.py",
+                 "workloads/smoke/workload.yml", "workloads/train/train.py"):
         assert name in tarball_names
 
 
