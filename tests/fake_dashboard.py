@@ -6,7 +6,7 @@ import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.helpers import ray_dashboard
+from tests.helpers import module_utils
 
 
 @contextmanager
@@ -60,6 +60,7 @@ class FakeRay:
     def run(self, machine, options, check_mode=False):
         """Run a module's state machine (JobTask, JobBatch, ServeTask) against this fake, served on loopback:
         (its result or the TaskFailed it raised, the warnings it gave)."""
+        ray_dashboard = module_utils("ray_dashboard")
         warnings = []
         with json_server(self) as address:
             task = machine(options, ray_dashboard.RayDashboard(address, options["timeout"]), check_mode, warnings.append)

@@ -1,6 +1,7 @@
 """What the tests share: the project's paths, and running its modules and playbooks for real (the collection's
 module_utils become importable as ansible_collections.raybook.ray)."""
 
+import importlib
 import json
 import os
 import socket
@@ -11,7 +12,6 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR / "collections"))
 
-from ansible_collections.raybook.ray.plugins.module_utils import ray_dashboard  # noqa: E402,F401 (for the fakes)
 from raybook import display, runner  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
@@ -89,3 +89,8 @@ def sysfs_tree(case, into):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content)
     return root
+
+
+def module_utils(name):
+    """One of the collection's module_utils, by name (importable: this file put collections/ on sys.path)."""
+    return importlib.import_module("ansible_collections.raybook.ray.plugins.module_utils." + name)
