@@ -245,7 +245,7 @@ class RayDashboard:
             return known
         for submission_id in submission_ids:
             if submission_id not in known:
-                raise DashboardError("job %s disappeared from %s while waiting for it" % (submission_id, self.address))
+                raise self._gone(submission_id)
         return {submission_id: known[submission_id] for submission_id in submission_ids}
 
     def job_logs(self, submission_id):
@@ -280,32 +280,41 @@ class RayDashboard:
         return (self._send("POST", "/api/jobs/", body) or {}).get("submission_id")
 
     def wait_for_terminal(self, submission_id, grace_s=0.0, poll_s=1.0):
-        """Poll the job until it ends; return its details, or None when the deadline (+ grace_s) passed first.
+        """Poll the job until it ends; return its details, or None when the deadline (+ grace_s) passed first."""
 
-        Polls fast at first (short jobs end within a second), then every poll_s."""
-        deadline = self.deadline + grace_s
-        delays = backoff_delays(first=min(0.1, poll_s), cap=poll_s)
-        while True:
-            details = self.job(submission_id)
-            if details is None:
-                raise DashboardError("job %s disappeared from %s while waiting for it" % (submission_id, self.address))
-            if details.get("status") in TERMINAL_STATUSES:
-                return details
-            left = deadline - self._clock()
-            if left <= 0:
-                return None
-            self._sleep(min(next(delays), left))
+        def details():
+            job = self.job(submission_id)
+            if job is None:
+                raise self._gone(submission_id)
+            return job
+
+        job, ended = self._poll(details, lambda job: job.get("status") in TERMINAL_STATUSES, grace_s, poll_s)
+        return job if ended else None
 
     def wait_for_all_terminal(self, submission_ids, poll_s=1.0):
         """Poll the jobs, all of them in one request each time, until every one has ended or the deadline has
         passed; return their details by id (with those still running at the deadline)."""
+        jobs, _ended = self._poll(lambda: self.jobs_by_id(submission_ids),
+                                  lambda jobs: all(job.get("status") in TERMINAL_STATUSES for job in jobs.values()),
+                                  poll_s=poll_s)
+        return jobs
+
+    def _poll(self, fetch, done, grace_s=0.0, poll_s=1.0):
+        """fetch() until done(answer) or the deadline (+ grace_s) has passed: (the last answer, whether done).
+        Polls fast at first (short jobs end within a second), then every poll_s."""
+        deadline = self.deadline + grace_s
         delays = backoff_delays(first=min(0.1, poll_s), cap=poll_s)
         while True:
-            details = self.jobs_by_id(submission_ids)
-            left = self.remaining()
-            if left <= 0 or all(job.get("status") in TERMINAL_STATUSES for job in details.values()):
-                return details
+            answer = fetch()
+            if done(answer):
+                return answer, True
+            left = deadline - self._clock()
+            if left <= 0:
+                return answer, False
             self._sleep(min(next(delays), left))
+
+    def _gone(self, submission_id):
+        return DashboardError("job %s disappeared from %s while waiting for it" % (submission_id, self.address))
 
 
 def _http_error_line(where, exc):
