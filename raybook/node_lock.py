@@ -24,13 +24,14 @@ HEADER = "# The nodes' pinned set with every dependency and its sha256, for ray_
 
 
 def pinned_set(project_dir: Path = PROJECT_DIR) -> list[str]:
-    """What every node installs: ray[extras]==ray_version, then ray_node_pip_packages (the inventory's values over
-    the role's defaults)."""
-    defaults = yaml.safe_load((project_dir / "roles" / "ray_node" / "defaults" / "main.yml").read_text())
-    inventory = yaml.safe_load((project_dir / "inventory" / "group_vars" / "all.yml").read_text())
-    extras = inventory.get("ray_node_extras", defaults["ray_node_extras"])
-    packages = inventory.get("ray_node_pip_packages", defaults["ray_node_pip_packages"])
-    return ["ray[%s]==%s" % (",".join(extras), inventory["ray_version"])] + list(packages)
+    """What every node installs: ray[extras]==ray_version, then ray_node_pip_packages (the project's group_vars over
+    the roles' defaults)."""
+    defaults = {}
+    for role in ("common", "ray_node"):
+        defaults.update(yaml.safe_load((project_dir / "roles" / role / "defaults" / "main.yml").read_text()))
+    settings = defaults | yaml.safe_load((project_dir / "inventory" / "group_vars" / "all.yml").read_text())
+    extras, packages = settings["ray_node_extras"], settings["ray_node_pip_packages"]
+    return ["ray[%s]==%s" % (",".join(extras), settings["ray_version"])] + list(packages)
 
 
 def distribution(filename: str) -> tuple[str, str]:

@@ -94,3 +94,11 @@ def sysfs_tree(case, into):
 def module_utils(name):
     """One of the collection's module_utils, by name (importable: this file put collections/ on sys.path)."""
     return importlib.import_module("ansible_collections.raybook.ray.plugins.module_utils." + name)
+
+
+def build_collection(into):
+    """The collection's tarball as `ansible-galaxy collection build` makes it for users, written into `into`."""
+    subprocess.run([str(VENV_BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(into), str(PROJECT_DIR)],
+                   check=True, capture_output=True, timeout=300)
+    [built] = Path(into).glob("raybook-ray-*.tar.gz")
+    return built

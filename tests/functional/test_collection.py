@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import PROJECT_DIR, VENV_BIN
+from tests.helpers import VENV_BIN, build_collection
 
 # Galaxy cannot be reached here: the dependencies come from the `ansible` bundle's copies, as local folders.
 BUNDLED = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections"
@@ -20,11 +20,7 @@ BUNDLED = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections"
 
 @pytest.fixture(scope="module")
 def tarball(tmp_path_factory):
-    out = tmp_path_factory.mktemp("build")
-    subprocess.run([str(VENV_BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(out), str(PROJECT_DIR)],
-                   check=True, capture_output=True, timeout=300)
-    [built] = out.glob("raybook-ray-*.tar.gz")
-    return built
+    return build_collection(tmp_path_factory.mktemp("build"))
 
 
 @pytest.fixture(scope="module")
