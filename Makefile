@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 INVENTORIES := $(wildcard inventory/*.yml) tests/inventory/head_worker/hosts.yml
 
-.PHONY: install demo down bench profile lock docs changelog lint sanity syntax-check unit functional integration browser e2e molecule fleet test clean
+.PHONY: install demo down bench profile lock docs changelog lint sanity sanity-cores syntax-check unit functional integration browser e2e molecule fleet test clean
 
 $(VENV)/.installed: pyproject.toml requirements.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,9 @@ changelog: install  ## At a release: turn changelogs/fragments into a release in
 sanity: install  ## ansible-test sanity on the built collection and on the repository, both as ansible_collections/raybook/ray
 	$(BIN)/python tests/sanity/run.py
 
+sanity-cores: install  ## ansible-test sanity on the built collection with the older ansible-core releases it supports
+	$(BIN)/python tests/sanity/run.py --core 2.17.14 --core 2.18.19
+
 syntax-check: install  ## ansible-playbook --syntax-check on every playbook, with every shipped inventory
 	@for inventory in $(INVENTORIES); do \
 		for playbook in $(PLAYBOOKS); do \
@@ -83,7 +86,7 @@ e2e: install  ## The whole kind flow (needs root, Docker and a registry; skipped
 	$(BIN)/python -m pytest -q -rs tests/e2e
 
 molecule: install  ## Every molecule scenario (converge, idempotence, verify); systemd hosts in local containers
-	molecule/tooling/run-scenarios.sh
+	extensions/molecule/tooling/run-scenarios.sh
 
 fleet: install  ## site.yml over a fleet of fresh hosts reached over SSH (head, 2 workers, an outsider), faults and down
 	$(BIN)/python -m pytest -q -s -rs tests/fleet

@@ -1,5 +1,5 @@
 """The fleet row of `make bench`: site.yml over three fresh hosts reached over SSH (the fleet test bed,
-molecule/tooling/fleet.sh) against the same steps by hand (bench/fleet_by_hand.sh), then a second site.yml.
+extensions/molecule/tooling/fleet.sh) against the same steps by hand (bench/fleet_by_hand.sh), then a second site.yml.
 
 Each side gets freshly made hosts; Ray comes from the bed's pip mirror for both."""
 

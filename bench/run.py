@@ -4,6 +4,7 @@
 2. a second site.yml run, which has nothing to do: seconds and changed tasks;
 3. 10 trivial jobs through raybook.ray.ray_job, a task each, against the bare JobSubmissionClient: overhead per job;
 4. 10 and 20 jobs in one raybook.ray.ray_job_batch task against the SDK submitting them all then waiting for all;
+   one job in its own ray_job task against a bare ping task plus the job's own time through the SDK;
 5. site.yml over a fleet of three fresh hosts over SSH against the same steps by hand (bench/fleet.py).
 
 Each part starts from no Ray running where it starts a cluster. The second site.yml runs with Ansible's
@@ -18,6 +19,7 @@ import os
 import pathlib
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -116,12 +118,14 @@ ids, at_once = [], sys.argv[4] == "at-once"
 def wait(job):
     while client.get_job_status(job) not in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.STOPPED):
         time.sleep(0.2)
+started = time.monotonic()
 for n in range(int(sys.argv[2])):
     ids.append(client.submit_job(entrypoint="python -c \\"print('hi')\\""))
     if not at_once:
         wait(ids[-1])
 for job in ids:
     wait(job)
+print(time.monotonic() - started)  # the jobs alone: no interpreter start, no import
 """
 
 
@@ -136,6 +140,24 @@ def jobs_against_sdk(count, at_once):
     return jobs_figures(count, ansible_s, sdk_s)
 
 
+def single_job_against_ping(repeats=5):
+    """One trivial job in its own ray_job task, against a bare ping task and the job's own time through the SDK
+    (submit to SUCCEEDED, measured inside the SDK's process): medians of `repeats` runs each."""
+    ping, single, sdk = [], [], []
+    for n in range(repeats):
+        ping.append(playbook(str(BENCH / "jobs.yml"), "-e", "bench_mode=ping", "-e", "bench_jobs=0", "-e", "bench_id=ping")[0])
+        single.append(playbook(str(BENCH / "jobs.yml"), "-e", "bench_mode=sequential", "-e", "bench_jobs=1",
+                               "-e", f"bench_id=single-{n}-{int(time.time())}")[0])
+        _process_s, stdout = timed([sys.executable, "-c", SDK_JOBS, DASHBOARD, "1", str(TOKEN_FILE), "sequential"], timeout=600)
+        sdk.append(float(stdout.split()[-1]))
+    return single_job_figures(statistics.median(ping), statistics.median(single), statistics.median(sdk))
+
+
+def single_job_figures(ping_s, task_s, sdk_job_s):
+    return {"ping_task_s": ping_s, "job_task_s": task_s, "sdk_job_s": sdk_job_s,
+            "overhead_s": task_s - ping_s - sdk_job_s, "target_overhead_s": 0.3}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
@@ -147,7 +169,8 @@ def main():
     if not args.fleet_only:
         with tempfile.TemporaryDirectory(prefix="raybook-bench-") as storage:
             figures.update(site=site_against_by_hand(storage), sequential=jobs_against_sdk(10, at_once=False),
-                           batch_10=jobs_against_sdk(10, at_once=True), batch_20=jobs_against_sdk(20, at_once=True))
+                           batch_10=jobs_against_sdk(10, at_once=True), batch_20=jobs_against_sdk(20, at_once=True),
+                           single=single_job_against_ping())
     figures["fleet"] = fleet_against_by_hand()
     with HISTORY.open("a") as history:
         history.write(history_line(figures, datetime.datetime.now(datetime.timezone.utc)) + "\n")
@@ -178,6 +201,9 @@ def print_local_rows(figures):
         label = "%d trivial jobs, %s (s)" % (jobs["jobs"], "a ray_job task each" if jobs is sequential else "one ray_job_batch task")
         print(f"{label:<46}{jobs['raybook_s']:>10.1f}{jobs['sdk_s']:>13.1f}"
               f"  +{jobs['overhead_per_job_s']:.2f} s/job (target <= {jobs['target_overhead_per_job_s']})")
+    single = figures["single"]
+    print(f"{'one trivial job, a ray_job task above a ping (s)':<46}{single['job_task_s'] - single['ping_task_s']:>10.2f}"
+          f"{single['sdk_job_s']:>13.2f}  +{single['overhead_s']:.2f} s (target <= {single['target_overhead_s']})")
     print("the second site.yml's ten slowest tasks:")
     for task, seconds in site["second_site_slowest_tasks"]:
         print(f"  {seconds:6.2f} s  {task}")

@@ -27,7 +27,7 @@ def pinned_set(project_dir: Path = PROJECT_DIR) -> list[str]:
     """What every node installs: ray[extras]==ray_version, then ray_node_pip_packages (the project's group_vars over
     the roles' defaults)."""
     defaults = {}
-    for role in ("common", "ray_node"):
+    for role in ("raybook", "ray_node"):
         defaults.update(yaml.safe_load((project_dir / "roles" / role / "defaults" / "main.yml").read_text()))
     settings = defaults | yaml.safe_load((project_dir / "inventory" / "group_vars" / "all.yml").read_text())
     extras, packages = settings["ray_node_extras"], settings["ray_node_pip_packages"]

@@ -1,4 +1,4 @@
-"""The fleet test bed (molecule/tooling/fleet.sh): fresh hosts over SSH, and what the tests need to use them.
+"""The fleet test bed (extensions/molecule/tooling/fleet.sh): fresh hosts over SSH, and what the tests need to use them.
 
 The hosts are containers of the private test dockerd, but Ansible reaches them only over SSH, by their own
 addresses; the tests look inside them with `docker exec` (their process table, files and firewall)."""
@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-FLEET_SCRIPT = PROJECT_DIR / "molecule" / "tooling" / "fleet.sh"
+FLEET_SCRIPT = PROJECT_DIR / "extensions" / "molecule" / "tooling" / "fleet.sh"
 RUN_DIR = Path(os.environ.get("RAYBOOK_TEST_RUN", "/run/raybook-test"))
 BED_DIR = Path(os.environ.get("RAYBOOK_FLEET_DIR", "/var/lib/raybook-test/fleet"))
 DOCKER_ENV = {**os.environ, "DOCKER_HOST": "unix://%s/docker.sock" % RUN_DIR, "RAYBOOK_FLEET_DIR": str(BED_DIR)}

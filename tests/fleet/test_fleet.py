@@ -1,7 +1,7 @@
 """site.yml across a fleet of fresh hosts reached over SSH: a head, two workers, and an outsider no inventory names.
 
 Each host is a Debian container with systemd as PID 1, sshd and python3 and nothing of the project, with its own
-address, process table, filesystem and firewall (molecule/tooling/fleet.sh). Ray comes from the bed's pip mirror;
+address, process table, filesystem and firewall (extensions/molecule/tooling/fleet.sh). Ray comes from the bed's pip mirror;
 the three Ray hosts share one folder at the same path (standing in for NFS). The tests run in file order: bad input
 on the fresh hosts first, then site.yml, its checks, a second run, faults, and down."""
 

@@ -39,7 +39,7 @@ def test_the_tarball_ships_the_docs_the_readme_links_to_and_the_changelog(tarbal
 def test_the_tarball_holds_nothing_of_this_workplace(tarball_names):
     tops = {name.split("/")[0] for name in tarball_names}
     assert not tops & {".raybook", ".github", ".ansible-lint", ".ansible-lint-ignore", ".venv", "results", "raybook",
-                       "bench", "collections"}
+                       "bench", "collections", "extensions"}
     assert "docs/generate_reference.py" not in tarball_names
     shipped_tests = {name for name in tarball_names if name.startswith("tests/")}
     assert shipped_tests == {"tests/sanity/ignore-%s.txt" % core for core in ("2.17", "2.18", "2.19")}

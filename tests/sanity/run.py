@@ -1,5 +1,6 @@
 """`make sanity`: ansible-test sanity as Galaxy and a collection's users run it, on the built tarball installed as
-ansible_collections/raybook/ray, then on the whole repository laid out the same way.
+ansible_collections/raybook/ray, then on the whole repository laid out the same way; then ansible-test units on the
+plugins' unit tests (tests/unit/plugins/) in that layout.
 
 ansible-test wants the collection really there (not behind a link), and it bootstraps pip in its test venvs with a
 script it downloads from ci-files.testing.ansible.com, which cannot be reached here: its own HOME (.ansible/sanity-home,
@@ -7,6 +8,7 @@ where it also keeps the test venvs it makes, from PyPI, between runs) holds a st
 pip installs the pinned pip). Exits with ansible-test's status.
 """
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -56,7 +58,20 @@ def repository_copy(root):
     return target
 
 
+def core_bin(home, version):
+    """The bin folder of a venv holding ansible-core `version` alone (made from PyPI once, kept in home)."""
+    venv = home / "cores" / version
+    if not (venv / "bin" / "ansible-test").exists():
+        run([sys.executable, "-m", "venv", "--clear", venv], check=True)
+        run([venv / "bin" / "pip", "install", "--quiet", "ansible-core==" + version], check=True)
+    return venv / "bin"
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--core", action="append", default=[], metavar="VERSION",
+                        help="instead: the built collection's sanity with this ansible-core release (repeatable)")
+    cores = parser.parse_args().core
     with tempfile.TemporaryDirectory(prefix="raybook-sanity-") as root:
         home = PROJECT / ".ansible" / "sanity-home"
         cache = home / ".ansible" / "test" / "cache"
@@ -66,9 +81,20 @@ def main():
         env.pop("ANSIBLE_CONFIG", None)
         python = "%d.%d" % sys.version_info[:2]
         status = 0
-        for collection in (built_collection(root, env), repository_copy(root)):
+        if cores:
+            collection = built_collection(root, env)
+            for version in cores:
+                bin_dir = core_bin(home, version)
+                status |= run([bin_dir / "ansible-test", "sanity", "--python", python, "--local", "--color", "no"], cwd=collection,
+                              env={**env, "PATH": "%s:%s" % (bin_dir, os.environ["PATH"])})
+            sys.exit(status)
+        repository = repository_copy(root)
+        for collection in (built_collection(root, env), repository):
             status |= run([BIN / "ansible-test", "sanity", "--python", python, "--local", "--color", "no"],
                           cwd=collection, env=env)
+        # The plugins' unit tests, as ansible-test finds them (tests/unit/plugins/, pytest-xdist and pytest-mock).
+        status |= run([BIN / "ansible-test", "units", "--python", python, "--local", "--color", "no", "tests/unit/plugins/"],
+                      cwd=repository, env=env)
     sys.exit(status)
 
 

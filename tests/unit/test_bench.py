@@ -38,6 +38,11 @@ def test_job_overhead_is_per_job():
     assert bench.jobs_figures(20, raybook_s=20.0, sdk_s=24.0)["overhead_per_job_s"] == pytest.approx(-0.2)
 
 
+def test_a_single_jobs_overhead_is_what_its_task_costs_above_a_ping_and_the_job_itself():
+    figures = bench.single_job_figures(ping_s=2.0, task_s=3.5, sdk_job_s=1.1)
+    assert figures["overhead_s"] == pytest.approx(0.4) and figures["target_overhead_s"] == 0.3
+
+
 def test_a_history_line_is_one_json_document_with_the_date_machine_and_commit():
     line = bench.history_line({"machine": "vm: 2 cores", "commit": "abc1234", "site": {"ratio": 1.1}},
                               datetime.datetime(2026, 11, 26, 19, 0, tzinfo=datetime.timezone.utc))

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs `molecule test` for every scenario under molecule/. Scenarios on the docker driver get a private dockerd
+# Runs `molecule test` for every scenario under extensions/molecule/ (where molecule looks in a collection). Scenarios on the docker driver get a private dockerd
 # and the locally built systemd host image, both set up here and the daemon stopped again at the end.
 # Without dockerd or debootstrap those scenarios are skipped with the reason, except in CI (CI=true), where
 # that is an error.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-tooling=molecule/tooling
+cd "$(dirname "$0")/../../.."
+tooling=extensions/molecule/tooling
 export RAYBOOK_TEST_RUN=${RAYBOOK_TEST_RUN:-/run/raybook-test}
 export DOCKER_HOST="unix://$RAYBOOK_TEST_RUN/docker.sock"
 # The systemd host mounts the project's venv read-only; it needs the Python that venv was made from too.
@@ -13,7 +13,7 @@ RAYBOOK_VENV_PYTHON_HOME=$(dirname "$(dirname "$(readlink -f .venv/bin/python)")
 export RAYBOOK_VENV_PYTHON_HOME
 
 local_scenarios=() docker_scenarios=()
-for config in molecule/*/molecule.yml; do
+for config in extensions/molecule/*/molecule.yml; do
   scenario=$(basename "$(dirname "$config")")
   if grep -qE '^  name: docker$' "$config"; then docker_scenarios+=("$scenario"); else local_scenarios+=("$scenario"); fi
 done

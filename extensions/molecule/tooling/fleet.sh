@@ -14,7 +14,7 @@ bed=${RAYBOOK_FLEET_DIR:-/var/lib/raybook-test/fleet}
 run=${RAYBOOK_TEST_RUN:-/run/raybook-test}
 export DOCKER_HOST=${DOCKER_HOST:-unix://$run/docker.sock}
 # What every Ray node installs: the lock of ray_node's pinned set (make lock).
-lock=$(cd "$tooling/../.." && pwd)/requirements-node.txt
+lock=$(cd "$tooling/../../.." && pwd)/requirements-node.txt
 network=raybook-fleet
 prefix=raybook-fleet-
 image=local/debian-systemd-sshd:bookworm
