@@ -116,6 +116,20 @@ def test_raybook_up_check_changes_nothing_on_a_running_cluster(first_site_run):
     assert completed.stdout.startswith("check mode: nothing was changed. Nothing would change.\n")
 
 
+def test_workloads_in_check_mode_say_what_would_run_and_submit_or_write_nothing(first_site_run, site_vars, tmp_path):
+    settings = {**site_vars, "raybook_results_dir": str(tmp_path / "results"), "raybook_run_id": "check-only",
+                "raybook_workloads": ["smoke", "train"]}
+    completed = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", str(LOCAL_INVENTORY), "playbooks/workloads.yml",
+                                "--check", "-e", json.dumps(settings)], check=False, cwd=PROJECT_DIR, capture_output=True,
+                               text=True, timeout=600, env={**os.environ, "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    assert "check mode: would run smoke, train; nothing was submitted or written" in completed.stdout
+    assert not (tmp_path / "results").exists()
+    for workload in ("smoke", "train"):
+        rc, found = run_module("ray_job_info", {"submission_id": "raybook-check-only-" + workload})
+        assert rc == 0 and found["jobs"] == []
+
+
 def test_a_second_site_run_changes_nothing(first_site_run, site_vars):
     again = run_playbook("site.yml", **site_vars)
     assert again.ok, again.failures
