@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import VENV_BIN, build_collection
+from tests.helpers import build_collection
 
 # Galaxy cannot be reached here: the dependencies come from the `ansible` bundle's copies, as local folders.
 BUNDLED = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections"
