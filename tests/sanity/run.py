@@ -10,6 +10,7 @@ pip installs the pinned pip). Exits with ansible-test's status.
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,6 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-PIP_VERSION = "24.2"  # ansible-test's pinned pip (ansible_test/_internal/python_requirements.py)
 GET_PIP_STAND_IN = '''import subprocess, sys
 options = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
 subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"], stdout=subprocess.DEVNULL)
@@ -58,6 +58,13 @@ def repository_copy(root):
     return target
 
 
+def stand_in_for_pip_bootstrap(cache, bin_dir):
+    """Put the stand-in where the ansible-test of bin_dir's venv looks for its pinned pip's bootstrap script."""
+    [requirements] = (bin_dir.parent / "lib").glob("python3*/site-packages/ansible_test/_internal/python_requirements.py")
+    pip_version = re.search(r"\bpip='([0-9.]+)'", requirements.read_text()).group(1)
+    (cache / ("get_pip_%s.py" % pip_version.replace(".", "_"))).write_text(GET_PIP_STAND_IN)
+
+
 def core_bin(home, version):
     """The bin folder of a venv holding ansible-core `version` alone (made from PyPI once, kept in home)."""
     venv = home / "cores" / version
@@ -76,7 +83,7 @@ def main():
         home = PROJECT / ".ansible" / "sanity-home"
         cache = home / ".ansible" / "test" / "cache"
         cache.mkdir(parents=True, exist_ok=True)
-        (cache / ("get_pip_%s.py" % PIP_VERSION.replace(".", "_"))).write_text(GET_PIP_STAND_IN)
+        stand_in_for_pip_bootstrap(cache, BIN)
         env = {**os.environ, "HOME": str(home), "PATH": "%s:%s" % (BIN, os.environ["PATH"])}
         env.pop("ANSIBLE_CONFIG", None)
         python = "%d.%d" % sys.version_info[:2]
@@ -85,6 +92,7 @@ def main():
             collection = built_collection(root, env)
             for version in cores:
                 bin_dir = core_bin(home, version)
+                stand_in_for_pip_bootstrap(cache, bin_dir)
                 status |= run([bin_dir / "ansible-test", "sanity", "--python", python, "--local", "--color", "no"], cwd=collection,
                               env={**env, "PATH": "%s:%s" % (bin_dir, os.environ["PATH"])})
             sys.exit(status)
