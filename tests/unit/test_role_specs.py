@@ -1,6 +1,8 @@
 """Each role documents every knob of its defaults/main.yml in meta/argument_specs.yml, with the same default, so
 `ansible-doc -t role` and the generated reference show what a role does when nothing is set."""
 
+import re
+
 import pytest
 import yaml
 
@@ -48,3 +50,18 @@ def test_a_role_that_reads_a_shared_knob_depends_on_the_raybook_role(role):
     dependencies = [entry["role"] for entry in load(role, "meta/main.yml").get("dependencies") or []]
     assert not reads or dependencies == ["raybook.ray.raybook"], "%s reads %s without depending on raybook.ray.raybook" % (
         role, reads)
+
+
+PLAYS = [(path.name, play) for path in sorted((PROJECT_DIR / "playbooks").glob("*.yml"))
+         for play in yaml.safe_load(path.read_text()) if "hosts" in play]
+
+
+@pytest.mark.parametrize("playbook, play", PLAYS, ids=["%s: %s" % (name, play["name"]) for name, play in PLAYS])
+def test_a_shipped_play_that_reads_a_shared_knob_loads_the_raybook_role(playbook, play):
+    """The shared knobs' defaults reach a play only through the raybook role: without it, a project with no
+    group_vars of its own gets 'undefined'."""
+    shared = set(load("raybook", "defaults/main.yml"))
+    text = yaml.safe_dump({key: value for key, value in play.items() if key != "name"})
+    reads = sorted(name for name in shared if re.search(r"\b%s\b" % name, text))
+    roles = [entry["role"] if isinstance(entry, dict) else entry for entry in play.get("roles") or []]
+    assert not reads or roles[:1] == ["raybook.ray.raybook"], "%s: %r reads %s" % (playbook, play["name"], reads)
