@@ -28,6 +28,11 @@ def plain(text):
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def default_text(value):
+    """A default as one line of a table cell: JSON, a Jinja expression's line breaks folded and its pipes escaped."""
+    return re.sub(r"\s+", " ", json.dumps(value).replace("\\n", " ")).replace("|", "\\|")
+
+
 def option_rows(options, prefix=""):
     """One table row per option, suboptions after their parent as parent.child."""
     rows = []
@@ -41,7 +46,7 @@ def option_rows(options, prefix=""):
         if spec.get("choices"):
             extra.append("one of " + ", ".join(f"`{choice}`" for choice in spec["choices"]))
         if "default" in spec and spec["default"] is not None:
-            extra.append(f"default `{json.dumps(spec['default'])}`")
+            extra.append(f"default `{default_text(spec['default'])}`")
         cell = plain(spec.get("description")) + (f" ({'; '.join(extra)})" if extra else "")
         rows.append(f"| `{prefix}{name}` | {kind} | {cell} |")
         rows.extend(option_rows(spec.get("suboptions") or spec.get("options"), f"{prefix}{name}."))
