@@ -95,8 +95,7 @@ def command_run(args, progress):
 
 
 def command_status(args, progress):
-    module_args = "address={{ raybook_ray_address }} auth_token_file={{ raybook_ray_auth_token_file }} timeout=10"
-    outcome = runner.run_module("raybook.ray.ray_cluster_info", module_args, "ray_head", args.inventory, progress)
+    outcome = runner.run_playbook("playbooks/status.yml", args.inventory, progress)
     clusters = [r["res"] for r in outcome.results if "nodes" in r["res"]]
     if outcome.ok and not clusters:
         outcome.failures.append(dict(host=None, task=None, msg="inventory: no host in group ray_head", detail=""))

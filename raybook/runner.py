@@ -122,7 +122,7 @@ def runner_folder(name, runs_dir=RUNS_DIR, kept=RUNS_KEPT):
 
 
 def run(name, inventory, progress, **runner_args):
-    """Run ansible-runner (a playbook, or a module with host_pattern) and return its Outcome; its artifacts stay in
+    """Run ansible-runner on a playbook and return its Outcome; its artifacts stay in
     .raybook/runs/ (the last few calls)."""
     outcome = Outcome(name=name)
     progress.start(name)
@@ -154,7 +154,3 @@ def run_playbook(playbook, inventory, progress, extravars=None, check=False):
     """Run a playbook of this project; with check, in Ansible's check mode (--check --diff): nothing changes."""
     options = {"cmdline": "--check --diff"} if check else {}
     return run(playbook, inventory, progress, playbook=str(PROJECT_DIR / playbook), extravars=extravars or {}, **options)
-
-
-def run_module(module, module_args, host_pattern, inventory, progress):
-    return run(module, inventory, progress, module=module, module_args=module_args, host_pattern=host_pattern)
