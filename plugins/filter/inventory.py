@@ -24,6 +24,11 @@ options:
     description: C(groups), to find the head and the workers.
     type: dict
     required: true
+  ray_version:
+    description:
+      - The release a host pins when its host vars set neither C(ray_node_version) nor C(ray_version) (the play's
+        C(ray_version), whose default comes from the raybook role and so is not in C(hostvars)).
+    type: str
 """
 
 EXAMPLES = r"""
@@ -32,7 +37,7 @@ EXAMPLES = r"""
     that: problems | length == 0
     fail_msg: "{{ problems | first }}"
   vars:
-    problems: "{{ hostvars | raybook.ray.ray_inventory_problems(groups) }}"
+    problems: "{{ hostvars | raybook.ray.ray_inventory_problems(groups, ray_version) }}"
 """
 
 RETURN = r"""
@@ -47,12 +52,12 @@ def node_ip(host_vars):
     return str(host_vars.get("ray_node_ip") or host_vars.get("ansible_host") or "127.0.0.1")
 
 
-def ray_release(host_vars):
-    release = host_vars.get("ray_node_version") or host_vars.get("ray_version")
+def ray_release(host_vars, default):
+    release = host_vars.get("ray_node_version") or host_vars.get("ray_version") or default
     return None if release is None else str(release)
 
 
-def ray_inventory_problems(hostvars, groups):
+def ray_inventory_problems(hostvars, groups, ray_version=None):
     """One line per clash between the Ray hosts: a shared ray_node_ip, or a Ray release other than the head's."""
     heads = list(groups.get("ray_head") or [])
     hosts = list(dict.fromkeys(heads + list(groups.get("ray_workers") or [])))
@@ -64,9 +69,9 @@ def ray_inventory_problems(hostvars, groups):
         if len(sharing) > 1:
             problems.append("ray_node_ip: %s all use %s; each Ray host needs an address of its own" % (" and ".join(sharing), address))
     if len(heads) == 1:
-        head_release = ray_release(hostvars[heads[0]])
+        head_release = ray_release(hostvars[heads[0]], ray_version)
         for host in hosts[1:]:
-            release = ray_release(hostvars[host])
+            release = ray_release(hostvars[host], ray_version)
             if release != head_release:
                 problems.append(
                     "ray_node_version: %s pins Ray %s but the head %s pins %s; every node needs the same release"

@@ -35,3 +35,12 @@ def test_a_worker_pinning_another_ray_is_named_with_both_versions():
 
 def test_a_host_in_both_groups_is_counted_once():
     assert ray_inventory_problems(fleet(), {"ray_head": ["head"], "ray_workers": ["head", "w1"]}) == []
+
+
+def test_hosts_that_pin_nothing_take_the_plays_ray_version():
+    """The default ray_version comes from the raybook role, which hostvars does not hold: the play passes it."""
+    unpinned = {host: {"ray_node_ip": "10.0.0.%d" % n} for n, host in enumerate(["head", "w1", "w2"], 10)}
+    unpinned["w2"]["ray_node_version"] = "2.59.0"
+    assert ray_inventory_problems(unpinned, GROUPS, "2.60.0") == [
+        "ray_node_version: w2 pins Ray 2.59.0 but the head head pins 2.60.0; every node needs the same release"
+    ]
