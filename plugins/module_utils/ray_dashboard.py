@@ -28,6 +28,10 @@ TERMINAL_STATUSES = frozenset(("SUCCEEDED", "FAILED", "STOPPED"))
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 5.0
 REQUEST_TIMEOUT_S = 10.0
+# Jobs are polled every POLL_FAST_S for their first POLL_FAST_FOR_S (a trivial job ends in about 1.5 s), then
+# every second.
+POLL_FAST_S = 0.2
+POLL_FAST_FOR_S = 10.0
 RETRIED_HTTP_CODES = frozenset((502, 503, 504))
 # How long a job that was told to stop (past its timeout) gets to reach STOPPED.
 STOP_GRACE_S = 30.0
@@ -121,6 +125,15 @@ def check_working_dir(params):
     if working_dir and "://" not in working_dir and not os.path.isdir(working_dir):
         return "working_dir: no such directory on this host: %s" % working_dir
     return None
+
+
+def poll_delays(fast_s=POLL_FAST_S, fast_for_s=POLL_FAST_FOR_S, slow_s=1.0):
+    """Yield the waits between a job's status polls: fast_s for the first fast_for_s, then slow_s forever. A poll
+    is one small request; a job that ends between two polls is seen up to one wait late."""
+    for _unused in range(int(fast_for_s / fast_s)):
+        yield min(fast_s, slow_s)
+    while True:
+        yield slow_s
 
 
 def backoff_delays(first=BACKOFF_FIRST_S, cap=BACKOFF_MAX_S):
@@ -301,9 +314,9 @@ class RayDashboard:
 
     def _poll(self, fetch, done, grace_s=0.0, poll_s=1.0):
         """fetch() until done(answer) or the deadline (+ grace_s) has passed: (the last answer, whether done).
-        Polls fast at first (short jobs end within a second), then every poll_s."""
+        Polls fast at first (short jobs end within seconds), then every poll_s."""
         deadline = self.deadline + grace_s
-        delays = backoff_delays(first=min(0.1, poll_s), cap=poll_s)
+        delays = poll_delays(slow_s=poll_s)
         while True:
             answer = fetch()
             if done(answer):

@@ -23,6 +23,14 @@ options:
     description: Seconds to keep trying an unreachable dashboard.
     type: float
     default: 30
+  check_open:
+    description:
+      - Also ask the dashboard once without any token, and say in RV(open_without_token) whether it answered.
+      - A cluster started with token authentication refuses such a request; one that answers lets anyone who
+        reaches it submit jobs. The answer is returned even when the task fails.
+    type: bool
+    default: false
+    version_added: "0.2.0"
 extends_documentation_fragment:
   - raybook.ray.ray_connection
 attributes:
@@ -81,6 +89,11 @@ nodes:
     resources:
       description: The node's resources (C(CPU), C(GPU), C(memory), C(object_store_memory), custom ones).
       type: dict
+open_without_token:
+  description: Whether the dashboard answered a request without any token (with O(check_open) only).
+  returned: when O(check_open) is true
+  type: bool
+  sample: false
 resources_total:
   description: The alive nodes' resources added up.
   returned: always
@@ -96,7 +109,8 @@ resources_available:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.raybook.ray.plugins.module_utils.ray_dashboard import (
     DashboardError,
-    connect,
+    RayDashboard,
+    auth_headers,
     available_resources,
     check_connection_options,
     connection_argument_spec,
@@ -132,18 +146,32 @@ def cluster_facts(dashboard):
     )
 
 
+def answers_without_token(params):
+    """Whether the dashboard answers one request that carries no token (no retry: an unreachable one does not)."""
+    try:
+        RayDashboard(params["address"], 0, params["validate_certs"]).version()
+    except DashboardError:
+        return False
+    return True
+
+
 def main():
-    module = AnsibleModule(argument_spec=connection_argument_spec(timeout_default=30), supports_check_mode=True)
+    argument_spec = connection_argument_spec(timeout_default=30)
+    argument_spec.update(check_open=dict(type="bool", default=False))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     fill_from_ray_environment(module.params)
     error = check_connection_options(module.params)
     if error:
         module.fail_json(msg=error)
-    dashboard = connect(module)
+    # Asked first: the answer also explains a token file that is missing or refused.
+    seen = dict(open_without_token=answers_without_token(module.params)) if module.params["check_open"] else {}
     try:
-        facts = cluster_facts(dashboard)
+        headers = auth_headers(module.params)
+        facts = cluster_facts(RayDashboard(module.params["address"], module.params["timeout"],
+                                           module.params["validate_certs"], headers=headers))
     except DashboardError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, **facts)
+        module.fail_json(msg=str(exc), **seen)
+    module.exit_json(changed=False, **facts, **seen)
 
 
 if __name__ == "__main__":

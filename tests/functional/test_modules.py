@@ -16,7 +16,7 @@ from tests.helpers import PROJECT_DIR, VENV_BIN, ansible_env, closed_port, run_m
 from tests.fake_dashboard import FakeRay, json_server
 
 MODULES = ["ray_job", "ray_job_batch", "ray_job_info", "ray_cluster_info", "ray_serve"]
-DOCUMENTED = MODULES + ["nvidia_gpu_info", "apt_signing_key"]
+DOCUMENTED = MODULES + ["nvidia_gpu_info", "apt_signing_key", "cluster_token", "controller_files"]
 
 
 def assert_one_line_failure(rc, result, starts_with):
@@ -164,6 +164,93 @@ def test_module_defaults_for_the_ray_group_reach_every_ray_module(tmp_path, toke
          "-e", "ansible_python_interpreter=" + sys.executable, "-e", "dashboard=" + address, "-e", "token_file=%s" % token_file],
         check=False, env=ansible_env(), cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout[-2000:]
+
+
+def one_node_dashboard(token):
+    """An in-process dashboard of a one-node cluster; with a token, it answers 401 without it, as Ray's does."""
+    def answer(method, path, headers, body):
+        if token and headers.get("Authorization") != "Bearer " + token:
+            return 401, {"error": "Unauthorized"}
+        if path.startswith("/api/version"):
+            return 200, {"version": "4", "ray_version": version("ray"), "ray_commit": "x"}
+        if path.startswith("/api/v0/nodes"):
+            node = {"node_id": "n1", "node_ip": "127.0.0.1", "is_head_node": True, "state": "ALIVE",
+                    "resources_total": {"CPU": 2.0}}
+            return 200, {"data": {"result": {"result": [node]}}}
+        return 200, {}
+
+    return answer
+
+
+@pytest.mark.parametrize("token, opened", [("k" * 40, False), (None, True)])
+def test_check_open_says_whether_the_dashboard_answers_without_the_token(tmp_path, token, opened):
+    """ray_cluster_info's check_open: one request without the token, beside the usual answer made with it."""
+    (tmp_path / "token").write_text("k" * 40 + "\n")
+    with json_server(one_node_dashboard(token)) as address:
+        rc, result = run_module("ray_cluster_info", {"address": address, "auth_token_file": str(tmp_path / "token"),
+                                                     "check_open": True})
+    assert rc == 0, result.get("msg")
+    assert (result["open_without_token"], result["nodes_alive"]) == (opened, 1)
+
+
+def test_check_open_answers_even_when_the_token_is_refused(tmp_path):
+    """A token cluster that refuses the token file's token still says that it does not answer without one."""
+    (tmp_path / "token").write_text("w" * 40 + "\n")
+    with json_server(one_node_dashboard("k" * 40)) as address:
+        rc, result = run_module("ray_cluster_info", {"address": address, "auth_token_file": str(tmp_path / "token"),
+                                                     "check_open": True, "timeout": 0})
+    assert_one_line_failure(rc, result, address + "/api/version refused the request (HTTP 401)")
+    assert result["open_without_token"] is False
+
+
+def test_cluster_token_through_ansible_writes_nothing_in_check_mode_then_once(tmp_path):
+    """The action plugin run for real by `ansible`: check mode says what it would do; the token is never shown."""
+    path = tmp_path / "project" / ".raybook" / "auth_token"
+    rc, result = run_module("cluster_token", {"path": str(path)}, check=True)
+    assert (rc, result["changed"], result["steps"], path.parent.exists()) == (0, True, ["folder", "token"], False)
+    rc, result = run_module("cluster_token", {"path": str(path)})
+    token = path.read_text()
+    assert (rc, result["changed"], len(token)) == (0, True, 48)
+    assert token not in json.dumps(result)
+    rc, result = run_module("cluster_token", {"path": str(path)})
+    assert (rc, result["changed"], path.read_text()) == (0, False, token)
+
+
+@pytest.mark.parametrize("args, starts_with", [
+    ({"paths": "/tmp/x"}, "Unsupported parameters for (raybook.ray.cluster_token): paths; expected path, length"),
+    ({"path": "/tmp/x", "length": 8}, "length: expected at least 32 characters, got 8"),
+    ({"path": "/etc/hostname/auth_token"}, "path: /etc/hostname is not a folder"),
+])
+def test_cluster_token_refuses_bad_input_in_one_line(args, starts_with):
+    rc, result = run_module("cluster_token", args)
+    assert_one_line_failure(rc, result, starts_with)
+
+
+def test_controller_files_writes_in_order_once_and_nothing_in_check_mode(tmp_path):
+    """The action plugin run for real by `ansible`: a run's summary, its latest link and COMPLETE, as ray_workloads
+    writes them; check mode names what would change; a second run changes nothing."""
+    args = {"dest": str(tmp_path / "results"), "entries": [
+        {"path": "run-1/summary.json", "content": "{}\n"}, {"path": "latest", "link": "run-1"},
+        {"path": "run-1/COMPLETE", "content": "run-1\n"}]}
+    rc, result = run_module("controller_files", args, check=True)
+    assert (rc, result["changed"], (tmp_path / "results").exists()) == (0, True, False)
+    assert result["changed_paths"] == ["run-1/summary.json", "latest", "run-1/COMPLETE"]
+    rc, result = run_module("controller_files", args)
+    assert (rc, result["changed"]) == (0, True)
+    assert (tmp_path / "results" / "latest" / "COMPLETE").read_text() == "run-1\n"
+    rc, result = run_module("controller_files", args)
+    assert (rc, result["changed"], result["changed_paths"]) == (0, False, [])
+
+
+@pytest.mark.parametrize("args, starts_with", [
+    ({"dest": "/tmp/x", "entries": [{"path": "../y", "content": ""}]}, "entries: path '../y' is not a plain path inside dest"),
+    ({"dest": "/tmp/x", "entries": [{"path": "y", "content": "", "link": "z"}]}, "parameters are mutually exclusive: content|link"),
+    ({"dest": "/tmp/x", "entries": [], "owner": "me"}, "Unsupported parameters for (raybook.ray.controller_files): owner"),
+    ({"dest": "/etc/hostname", "entries": [{"path": "y", "content": ""}]}, "dest: cannot write under /etc/hostname"),
+])
+def test_controller_files_refuses_bad_input_in_one_line(args, starts_with):
+    rc, result = run_module("controller_files", args)
+    assert_one_line_failure(rc, result, starts_with)
 
 
 def test_a_batch_run_through_ansible_returns_each_job_and_fails_in_one_line(tmp_path):

@@ -38,6 +38,11 @@ def test_backoff_doubles_up_to_its_cap():
     assert [next(delays) for _unused in range(7)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
 
 
+def test_jobs_are_polled_fast_at_first_then_every_poll_s():
+    delays = ray_dashboard.poll_delays(fast_s=0.2, fast_for_s=1.0, slow_s=1.0)
+    assert [next(delays) for _unused in range(7)] == [0.2] * 5 + [1.0] * 2
+
+
 def test_an_unreachable_dashboard_is_retried_with_backoff_then_named():
     """A real refused connection; only the clock and the sleeps are simulated, to keep the test fast."""
     now = [0.0]
