@@ -186,9 +186,12 @@ def main():
         print(f"{'fleet: head + 2 workers over SSH':<46}  skipped: {fleet['skipped']}")
     else:
         print(f"{'fleet: site.yml, head + 2 workers (s)':<46}{fleet['site_s']:>10.1f}{fleet['by_hand_s']:>13.1f}"
-              f"  {'ratio %.2f' % fleet['ratio']}")
+              f"  ratio {fleet['ratio']:.2f} (target <= {fleet['target_ratio']})")
         print(f"{'fleet: second site.yml (s)':<46}{fleet['second_site_s']:>10.1f}{'':>13}"
               f"  {'changed=%d' % fleet['second_site_changed']}")
+        print("the fleet's first site.yml's ten slowest tasks:")
+        for task, seconds in fleet["site_slowest_tasks"]:
+            print(f"  {seconds:6.2f} s  {task}")
 
 
 def print_local_rows(figures):

@@ -16,7 +16,7 @@ from tests.helpers import PROJECT_DIR, VENV_BIN, ansible_env, closed_port, run_m
 from tests.fake_dashboard import FakeRay, json_server
 
 MODULES = ["ray_job", "ray_job_batch", "ray_job_info", "ray_cluster_info", "ray_serve"]
-DOCUMENTED = MODULES + ["nvidia_gpu_info", "apt_signing_key", "cluster_token", "controller_files"]
+DOCUMENTED = MODULES + ["nvidia_gpu_info", "apt_signing_key", "cluster_token", "controller_files", "stage_folder"]
 
 
 def assert_one_line_failure(rc, result, starts_with):
@@ -250,6 +250,35 @@ def test_controller_files_writes_in_order_once_and_nothing_in_check_mode(tmp_pat
 ])
 def test_controller_files_refuses_bad_input_in_one_line(args, starts_with):
     rc, result = run_module("controller_files", args)
+    assert_one_line_failure(rc, result, starts_with)
+
+
+def test_stage_folder_through_ansible_sends_the_folder_once_and_mirrors_its_deletions(tmp_path):
+    """The action plugin run for real by `ansible` (the local connection: the same shell and tar steps as over SSH)."""
+    src, dest = tmp_path / "train", tmp_path / "host" / "stage" / "train"
+    src.mkdir()
+    (src / "train.py").write_text("print('hi')\n")
+    (src / "old.py").write_text("")
+    args = {"src": str(src), "dest": str(dest)}
+    rc, result = run_module("stage_folder", args)
+    assert (rc, result["changed"], sorted(path.name for path in dest.iterdir())) == (0, True, ["old.py", "train.py"])
+    rc, result = run_module("stage_folder", args)
+    assert (rc, result["changed"]) == (0, False)
+    (src / "old.py").unlink()
+    rc, result = run_module("stage_folder", args, check=True)
+    assert (rc, result["changed"], (dest / "old.py").exists()) == (0, True, True)
+    rc, result = run_module("stage_folder", args)
+    assert (rc, result["changed"], [path.name for path in dest.iterdir()]) == (0, True, ["train.py"])
+
+
+@pytest.mark.parametrize("args, starts_with", [
+    ({"src": "/no/such/folder", "dest": "/tmp/x"}, "src: no such folder on the controller: /no/such/folder"),
+    ({"src": "/tmp", "dest": "~/"}, "dest: expected a folder at least two levels below / or ~ (it is replaced whole), got '~'"),
+    ({"src": "/tmp", "dest": "/home"}, "dest: expected a folder at least two levels below / or ~"),
+    ({"src": "/tmp", "dest": "/tmp/x", "mode": "0644"}, "Unsupported parameters for (raybook.ray.stage_folder): mode"),
+])
+def test_stage_folder_refuses_bad_input_in_one_line(args, starts_with):
+    rc, result = run_module("stage_folder", args)
     assert_one_line_failure(rc, result, starts_with)
 
 
