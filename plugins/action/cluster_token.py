@@ -11,8 +11,8 @@ import stat
 import string
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
+from ansible_collections.raybook.ray.plugins.plugin_utils.action_args import validated_args
 
 ARGUMENT_SPEC = dict(path=dict(type="path", required=True), length=dict(type="int", default=48))
 TOKEN_CHARACTERS = string.ascii_letters + string.digits
@@ -57,14 +57,8 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validation.unsupported_parameters:
-            # Named first: an unknown option often explains a required one that seems missing.
-            raise AnsibleActionFail("Unsupported parameters for (raybook.ray.cluster_token): %s; expected path, length"
-                                    % ", ".join(sorted(validation.unsupported_parameters)))
-        if validation.error_messages:
-            raise AnsibleActionFail(validation.error_messages[0])
-        path, length = validation.validated_parameters["path"], validation.validated_parameters["length"]
+        params = validated_args(self._task.args, ARGUMENT_SPEC, "cluster_token")
+        path, length = params["path"], params["length"]
         if length < 32:
             raise AnsibleActionFail("length: expected at least 32 characters, got %d" % length)
         try:

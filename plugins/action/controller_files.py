@@ -10,9 +10,9 @@ import stat
 import tempfile
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.plugins.action import ActionBase
+from ansible_collections.raybook.ray.plugins.plugin_utils.action_args import validated_args
 
 ARGUMENT_SPEC = dict(
     dest=dict(type="path", required=True),
@@ -75,13 +75,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validation.unsupported_parameters:
-            raise AnsibleActionFail("Unsupported parameters for (raybook.ray.controller_files): %s; expected dest, entries, mode"
-                                    % ", ".join(sorted(validation.unsupported_parameters)))
-        if validation.error_messages:
-            raise AnsibleActionFail(validation.error_messages[0])
-        params = validation.validated_parameters
+        params = validated_args(self._task.args, ARGUMENT_SPEC, "controller_files")
         mode = parse_mode(params["mode"])
         targets = [(checked_path(params["dest"], entry["path"]), entry) for entry in params["entries"]]
         try:

@@ -13,8 +13,8 @@ import shlex
 import tarfile
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
+from ansible_collections.raybook.ray.plugins.plugin_utils.action_args import validated_args
 
 ARGUMENT_SPEC = dict(src=dict(type="path", required=True), dest=dict(type="str", required=True))
 
@@ -62,13 +62,8 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validation.unsupported_parameters:
-            raise AnsibleActionFail("Unsupported parameters for (raybook.ray.stage_folder): %s; expected src, dest"
-                                    % ", ".join(sorted(validation.unsupported_parameters)))
-        if validation.error_messages:
-            raise AnsibleActionFail(validation.error_messages[0])
-        src, dest = validation.validated_parameters["src"], validation.validated_parameters["dest"].rstrip("/")
+        params = validated_args(self._task.args, ARGUMENT_SPEC, "stage_folder")
+        src, dest = params["src"], params["dest"].rstrip("/")
         if not os.path.isdir(src):
             raise AnsibleActionFail("src: no such folder on the controller: %s" % src)
         # dest is replaced whole: a slip such as ~ or /home must not be.
