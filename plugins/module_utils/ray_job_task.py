@@ -92,18 +92,18 @@ class JobTask:
         return self.absent(existing)
 
     def present(self, existing):
-        changed = False
+        details = existing
         if existing is None:
             if self.check_mode:
                 return dict(changed=True, submission_id=self.id, status=None, message="would be submitted")
             self.id = self.submit()
-            changed = True
         else:
             self.warn_if_another_entrypoint(existing)
-        details = self.dashboard.job(self.id) if changed else existing
         if self.params["wait"] and not self.check_mode:
             details = self.wait(details)
-        return self.report(details, changed)
+        elif details is None:
+            details = self.dashboard.job(self.id)
+        return self.report(details, changed=existing is None)
 
     def warn_if_another_entrypoint(self, existing):
         if existing.get("entrypoint") != self.params["entrypoint"]:
@@ -153,8 +153,10 @@ class JobTask:
         with sdk_client(self.dashboard, self.params["validate_certs"], "submitting to") as client:
             return within_deadline(self.dashboard, "uploading the job's code to", lambda: client.submit_job(**job))
 
-    def wait(self, details):
-        if details.get("status") in TERMINAL_STATUSES:
+    def wait(self, details=None):
+        """The job's details once it has ended (a new job's are read by the first poll); at the deadline, the
+        job stopped or left running as asked, and the task fails."""
+        if details is not None and details.get("status") in TERMINAL_STATUSES:
             return details
         finished = self.dashboard.wait_for_terminal(self.id)
         if finished is not None:

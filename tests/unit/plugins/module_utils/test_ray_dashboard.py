@@ -1,8 +1,11 @@
 """Unit tests of the shared dashboard code (module_utils/ray_dashboard.py)."""
 
+import ssl
+
 import pytest
 from ansible_collections.raybook.ray.plugins.module_utils import ray_dashboard
 
+from tests.fake_dashboard import json_server
 from tests.helpers import closed_port
 
 
@@ -60,6 +63,22 @@ def test_an_unreachable_dashboard_is_retried_with_backoff_then_named():
     assert message.startswith("Ray dashboard at %s unreachable after 10s: " % address)
     assert "refused" in message.lower()
     assert sleeps == [0.5, 1.0, 2.0, 4.0]
+
+
+@pytest.mark.parametrize("validate_certs, verify_mode", [(True, ssl.CERT_REQUIRED), (False, ssl.CERT_NONE)])
+def test_one_tls_context_serves_every_request_and_keeps_validate_certs(monkeypatch, validate_certs, verify_mode):
+    made, make_context = [], ray_dashboard.make_context
+
+    def counted_make_context(**options):
+        made.append(make_context(**options))
+        return made[-1]
+
+    monkeypatch.setattr(ray_dashboard, "make_context", counted_make_context)
+    with json_server(lambda *_unused: (200, {"ray_version": "2.0.0"})) as address:
+        dashboard = ray_dashboard.RayDashboard(address, timeout=5, validate_certs=validate_certs)
+        for _unused in range(3):
+            assert dashboard.get("/api/version") == {"ray_version": "2.0.0"}
+    assert [context.verify_mode for context in made] == [verify_mode]
 
 
 def test_timeout_zero_tries_once():

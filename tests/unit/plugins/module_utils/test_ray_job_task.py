@@ -4,10 +4,10 @@ what it sends, what it returns, and how it fails."""
 from importlib.metadata import version
 
 import pytest
-from ansible_collections.raybook.ray.plugins.module_utils.ray_dashboard import DashboardError, TaskFailed
+from ansible_collections.raybook.ray.plugins.module_utils.ray_dashboard import DashboardError, RayDashboard, TaskFailed
 from ansible_collections.raybook.ray.plugins.module_utils.ray_job_task import JobBatch, JobTask, check_batch, job_argument_spec
 
-from tests.fake_dashboard import FakeRay
+from tests.fake_dashboard import FakeRay, json_server
 
 LOGS = 'epoch 1\nRAYBOOK_RESULT {"accuracy": 0.99}\ndone\n'
 
@@ -41,6 +41,24 @@ def test_a_new_job_is_submitted_once_waited_for_and_its_result_read_from_its_log
     assert result["logs"] == 'RAYBOOK_RESULT {"accuracy": 0.99}\ndone'  # log_tail_lines=2
     [body] = submissions(fake)
     assert body == {"entrypoint": "python main.py", "submission_id": "raybook-train", "metadata": {"run": "7"}}
+
+
+def test_a_new_job_is_read_by_the_waits_polls_alone_a_pause_between_two_reads(fake):
+    def pause(seconds):
+        fake.requests.append(("pause", seconds, None))
+
+    with json_server(fake) as address:
+        JobTask(params(), RayDashboard(address, 10.0, sleep=pause)).run()
+    assert [(method, path) for method, path, _unused in fake.requests] == [
+        ("GET", "/api/version"), ("GET", "/api/jobs/raybook-train"), ("POST", "/api/jobs/"),
+        ("GET", "/api/jobs/raybook-train"), ("pause", 0.2), ("GET", "/api/jobs/raybook-train"),  # RUNNING, SUCCEEDED
+        ("GET", "/api/jobs/raybook-train/logs")]
+
+
+def test_a_new_job_not_waited_for_is_read_once_after_submitting(fake):
+    result, _unused = run(fake, wait=False)
+    assert (result["changed"], result["status"]) == (True, "RUNNING")
+    assert [path for method, path, _unused in fake.requests][-2:] == ["/api/jobs/", "/api/jobs/raybook-train"]
 
 
 def test_a_job_already_there_is_not_submitted_again_and_a_different_entrypoint_is_warned_about(fake):
