@@ -2,6 +2,7 @@
 be made to misbehave on purpose (another Ray version, a node that never joins, a request that hangs)."""
 
 import json
+import ssl
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,9 +11,10 @@ from tests.helpers import module_utils
 
 
 @contextmanager
-def json_server(answer):
+def json_server(answer, tls_files=None):
     """Serve `answer(method, path, headers, body) -> (status code, JSON document)`, body being the request's JSON
-    document or None (it may block, like a dashboard that hangs); yields the server's base URL."""
+    document or None (it may block, like a dashboard that hangs); yields the server's base URL. With `tls_files`
+    (certificate, key) it serves HTTPS."""
 
     class Handler(BaseHTTPRequestHandler):
         def respond(self):
@@ -33,9 +35,15 @@ def json_server(answer):
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True  # a handler left hanging does not hold the test up
+    scheme = "http"
+    if tls_files:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls_files)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield "http://127.0.0.1:%d" % server.server_port
+        yield "%s://127.0.0.1:%d" % (scheme, server.server_port)
     finally:
         server.shutdown()
         server.server_close()

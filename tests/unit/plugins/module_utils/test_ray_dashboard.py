@@ -1,6 +1,7 @@
 """Unit tests of the shared dashboard code (module_utils/ray_dashboard.py)."""
 
 import ssl
+import subprocess
 
 import pytest
 from ansible_collections.raybook.ray.plugins.module_utils import ray_dashboard
@@ -65,8 +66,18 @@ def test_an_unreachable_dashboard_is_retried_with_backoff_then_named():
     assert sleeps == [0.5, 1.0, 2.0, 4.0]
 
 
-@pytest.mark.parametrize("validate_certs, verify_mode", [(True, ssl.CERT_REQUIRED), (False, ssl.CERT_NONE)])
-def test_one_tls_context_serves_every_request_and_keeps_validate_certs(monkeypatch, validate_certs, verify_mode):
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory):
+    """A certificate for 127.0.0.1 that no CA signed, and its key."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+def test_an_https_dashboard_without_validate_certs_answers_every_request_through_one_tls_context(monkeypatch, self_signed):
     made, make_context = [], ray_dashboard.make_context
 
     def counted_make_context(**options):
@@ -74,11 +85,17 @@ def test_one_tls_context_serves_every_request_and_keeps_validate_certs(monkeypat
         return made[-1]
 
     monkeypatch.setattr(ray_dashboard, "make_context", counted_make_context)
-    with json_server(lambda *_unused: (200, {"ray_version": "2.0.0"})) as address:
-        dashboard = ray_dashboard.RayDashboard(address, timeout=5, validate_certs=validate_certs)
+    with json_server(lambda *_unused: (200, {"ray_version": "2.0.0"}), tls_files=self_signed) as address:
+        dashboard = ray_dashboard.RayDashboard(address, timeout=5, validate_certs=False)
         for _unused in range(3):
             assert dashboard.get("/api/version") == {"ray_version": "2.0.0"}
-    assert [context.verify_mode for context in made] == [verify_mode]
+    assert [context.verify_mode for context in made] == [ssl.CERT_NONE]
+
+
+def test_an_https_dashboard_whose_certificate_no_ca_signed_is_refused_by_default(self_signed):
+    with json_server(lambda *_unused: (200, {"ray_version": "2.0.0"}), tls_files=self_signed) as address:
+        with pytest.raises(ray_dashboard.RayUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
+            ray_dashboard.RayDashboard(address, timeout=0).version()
 
 
 def test_timeout_zero_tries_once():
