@@ -10,6 +10,7 @@ import pytest
 from tests.helpers import PROJECT_DIR
 
 sys.path.insert(0, str(PROJECT_DIR / "bench"))
+import fleet as fleet_bench  # noqa: E402 (bench/fleet.py: the fleet bed's code, no bed)
 import run as bench  # noqa: E402
 
 SAMPLE = (PROJECT_DIR / "tests" / "fixtures" / "bench" / "profiled-playbook.txt").read_text()
@@ -49,3 +50,12 @@ def test_a_history_line_is_one_json_document_with_the_date_machine_and_commit():
     assert "\n" not in line
     assert json.loads(line) == {"date": "2026-11-26T19:00:00+00:00", "machine": "vm: 2 cores", "commit": "abc1234",
                                 "site": {"ratio": 1.1}}
+
+
+def test_the_fleet_is_set_against_one_host_and_against_the_hand_script():
+    figures = fleet_bench.fleet_figures(by_hand_s=200.0, one_node_run=(160.0, SAMPLE), fleet_run=(240.0, SAMPLE),
+                                  second_run=(30.0, "PLAY RECAP ***\nhead : ok=9 changed=0\n"))
+    assert figures["one_node_ratio"] == pytest.approx(1.5) and figures["target_one_node_ratio"] == 1.3
+    assert figures["ratio"] == pytest.approx(1.2)
+    assert figures["second_site_changed"] == 0
+    assert figures["one_node_slowest_tasks"] == figures["site_slowest_tasks"] == bench.slowest_tasks(SAMPLE)
