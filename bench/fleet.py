@@ -29,18 +29,19 @@ def fleet_against_one_node_and_by_hand():
         by_hand, _unused = timed(["bash", str(PROJECT / "bench" / "fleet_by_hand.sh"), str(BED_DIR / "bed.json")], timeout=3600)
     finally:
         Bed.down()
-    one_node, _unused = site_on_a_fresh_bed(workers=())
+    # Alone, the head does the work too: it gets its CPUs back.
+    [one_node] = site_on_a_fresh_bed(workers=(), head={"ray_node_num_cpus": None})
     fleet, second = site_on_a_fresh_bed(workers=("worker1", "worker2"), twice=True)
     return fleet_figures(by_hand, one_node, fleet, second)
 
 
-def site_on_a_fresh_bed(workers, twice=False):
-    """site.yml (with profile_tasks) on the bed's head and `workers`, freshly made: [(seconds, stdout)] of the run,
-    and of a second one when `twice`."""
+def site_on_a_fresh_bed(workers, twice=False, **overrides_by_host):
+    """site.yml (with profile_tasks) on the bed's head and `workers`, freshly made (their variables changed by
+    overrides_by_host): [(seconds, stdout)] of the run, and of a second one when `twice`."""
     bed = Bed.up()
     try:
         with tempfile.TemporaryDirectory(prefix="raybook-bench-fleet-") as folder:
-            inventory = str(bed.write_inventory(folder, workers=workers))
+            inventory = str(bed.write_inventory(folder, workers=workers, **overrides_by_host))
             # A run id of its own: under one that already finished, site.yml would rightly run nothing.
             site_vars = {"raybook_workloads": WORKLOADS, "raybook_run_id": "bench-fleet-%d" % time.time()}
             playbook = [str(BIN / "ansible-playbook"), "-i", inventory, "site.yml", "-e", json.dumps(site_vars)]
