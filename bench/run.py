@@ -164,8 +164,10 @@ def single_job_figures(ping_s, task_s, sdk_job_s):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--fleet-only", action="store_true", help="only the fleet row (needs root and dockerd)")
-    parser.add_argument("--site-only", action="store_true", help="only the site.yml rows, on this machine")
+    rows = parser.add_mutually_exclusive_group()
+    rows.add_argument("--fleet-only", action="store_true", help="only the fleet rows (needs root and dockerd)")
+    rows.add_argument("--site-only", action="store_true", help="only the site.yml rows, on this machine")
+    rows.add_argument("--local-only", action="store_true", help="every row but the fleet's")
     args = parser.parse_args()
     from fleet import fleet_against_one_node_and_by_hand
 
@@ -176,7 +178,7 @@ def main():
             if not args.site_only:
                 figures.update(sequential=jobs_against_sdk(10, at_once=False), batch_10=jobs_against_sdk(10, at_once=True),
                                batch_20=jobs_against_sdk(20, at_once=True), single=single_job_against_ping())
-    if not args.site_only:
+    if not (args.site_only or args.local_only):
         figures["fleet"] = fleet_against_one_node_and_by_hand()
     with HISTORY.open("a") as history:
         history.write(history_line(figures, datetime.datetime.now(datetime.timezone.utc)) + "\n")
@@ -187,7 +189,7 @@ def main():
     print(f"{'measure':<46}{'raybook':>10}{'by hand/SDK':>13}  result")
     if not args.fleet_only:
         print_local_rows(figures)
-    fleet = figures.get("fleet", {"skipped": "--site-only"})
+    fleet = figures.get("fleet", {"skipped": "--site-only" if args.site_only else "--local-only"})
     if "skipped" in fleet:
         print(f"{'fleet: head + 2 workers over SSH':<46}  skipped: {fleet['skipped']}")
     else:
