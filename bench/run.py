@@ -193,7 +193,6 @@ def main():
     if "skipped" in fleet:
         print(f"{'fleet: head + 2 workers over SSH':<46}  skipped: {fleet['skipped']}")
     else:
-        print(f"fleet bed: each Ray host held to {fleet['host_cpus']} of this machine's CPUs")
         print(f"{'fleet: site.yml, head + 2 workers vs 1 host (s)':<46}{fleet['site_s']:>10.1f}{fleet['one_node_s']:>13.1f}"
               f"  ratio {fleet['one_node_ratio']:.2f} (target <= {fleet['target_one_node_ratio']})")
         print(f"{'fleet: the same vs by hand (s)':<46}{fleet['site_s']:>10.1f}{fleet['by_hand_s']:>13.1f}"
