@@ -54,7 +54,7 @@ def test_a_history_line_is_one_json_document_with_the_date_machine_and_commit():
 
 def test_the_fleet_is_set_against_one_host_and_against_the_hand_script():
     figures = fleet_bench.fleet_figures(by_hand_s=200.0, one_node_run=(160.0, SAMPLE), fleet_run=(240.0, SAMPLE),
-                                  second_run=(30.0, "PLAY RECAP ***\nhead : ok=9 changed=0\n"))
+                                        second_run=(30.0, "PLAY RECAP ***\nhead : ok=9 changed=0\n"))
     assert figures["one_node_ratio"] == pytest.approx(1.5) and figures["target_one_node_ratio"] == 1.3
     assert figures["ratio"] == pytest.approx(1.2)
     assert figures["second_site_changed"] == 0
