@@ -8,9 +8,8 @@ machine's cores: three hosts installing at once compete for them, as they do by 
 import json
 import sys
 import tempfile
-import time
 
-from run import BIN, PROFILE_ENV, PROJECT, changed_count, slowest_tasks, timed
+from run import BIN, PROFILE_ENV, PROJECT, changed_count, fresh_run_id, slowest_tasks, timed
 
 sys.path.insert(0, str(PROJECT))
 from tests.fleet.bed import BED_DIR, Bed, missing_tools  # noqa: E402
@@ -42,8 +41,7 @@ def site_on_a_fresh_bed(workers, twice=False, **overrides_by_host):
     try:
         with tempfile.TemporaryDirectory(prefix="raybook-bench-fleet-") as folder:
             inventory = str(bed.write_inventory(folder, workers=workers, **overrides_by_host))
-            # A run id of its own: under one that already finished, site.yml would rightly run nothing.
-            site_vars = {"raybook_workloads": WORKLOADS, "raybook_run_id": "bench-fleet-%d" % time.time()}
+            site_vars = {"raybook_workloads": WORKLOADS, "raybook_run_id": fresh_run_id("bench-fleet")}
             playbook = [str(BIN / "ansible-playbook"), "-i", inventory, "site.yml", "-e", json.dumps(site_vars)]
             return [timed(playbook, extra_env=PROFILE_ENV, timeout=3600) for _unused in range(2 if twice else 1)]
     finally:

@@ -84,6 +84,17 @@ def jobs_figures(count, raybook_s, sdk_s):
             "target_overhead_per_job_s": 0.3}
 
 
+def fresh_run_id(prefix):
+    """A run id of its own: under one that already finished, site.yml would rightly run nothing."""
+    return "%s-%d" % (prefix, time.time())
+
+
+def print_slowest_tasks(label, tasks):
+    print(f"{label}'s ten slowest tasks:")
+    for task, seconds in tasks:
+        print(f"  {seconds:6.2f} s  {task}")
+
+
 def history_line(figures, when):
     """One JSON line for bench/history.jsonl: when, then the figures (with the machine and the commit)."""
     return json.dumps({"date": when.isoformat(timespec="seconds"), **figures}, sort_keys=True)
@@ -105,8 +116,7 @@ def site_against_by_hand(storage):
     stop_ray()
     by_hand, _unused = timed(["bash", str(BENCH / "by_hand.sh"), storage], timeout=3600)
     stop_ray()
-    # A run id of its own: under one that already finished, site.yml would rightly run nothing.
-    run_id = "bench-%d" % time.time()
+    run_id = fresh_run_id("bench")
     first, _unused = playbook("site.yml", *workload_vars(run_id, storage))
     second, stdout = playbook("site.yml", *workload_vars(run_id, storage), extra_env=PROFILE_ENV)
     return site_figures(by_hand, first, second, stdout)
@@ -199,10 +209,8 @@ def main():
               f"  ratio {fleet['ratio']:.2f}")
         print(f"{'fleet: second site.yml (s)':<46}{fleet['second_site_s']:>10.1f}{'':>13}"
               f"  {'changed=%d' % fleet['second_site_changed']}")
-        for label, key in (("the fleet's first site.yml", "site_slowest_tasks"), ("site.yml on one host", "one_node_slowest_tasks")):
-            print(f"{label}'s ten slowest tasks:")
-            for task, seconds in fleet[key]:
-                print(f"  {seconds:6.2f} s  {task}")
+        print_slowest_tasks("the fleet's first site.yml", fleet["site_slowest_tasks"])
+        print_slowest_tasks("site.yml on one host", fleet["one_node_slowest_tasks"])
 
 
 def print_local_rows(figures):
@@ -213,9 +221,7 @@ def print_local_rows(figures):
           f"  changed={site['second_site_changed']} (target <= {site['target_second_site_s']:.0f} s)")
     if "sequential" in figures:
         print_job_rows(figures)
-    print("the second site.yml's ten slowest tasks:")
-    for task, seconds in site["second_site_slowest_tasks"]:
-        print(f"  {seconds:6.2f} s  {task}")
+    print_slowest_tasks("the second site.yml", site["second_site_slowest_tasks"])
 
 
 def print_job_rows(figures):

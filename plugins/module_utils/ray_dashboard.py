@@ -166,7 +166,9 @@ class RayDashboard:
         self._sleep = sleep
         self.deadline = clock() + timeout
         self._version = None
-        self._http = None
+        # One TLS context for all of the module's requests: open_url would build one per request, loading the CA
+        # bundle each time (about 30 ms, ten times in a short job's task).
+        self._http = Request(validate_certs=validate_certs, context=make_context(validate_certs=validate_certs))
 
     def remaining(self):
         return max(0.0, self.deadline - self._clock())
@@ -177,7 +179,7 @@ class RayDashboard:
         if body is not None:
             data = json.dumps(body)
             headers["Content-Type"] = "application/json"
-        response = self.http().open(
+        response = self._http.open(
             method,
             self.address + path,
             data=data,
@@ -190,13 +192,6 @@ class RayDashboard:
             return json.loads(text) if text else None
         except ValueError:
             return text
-
-    def http(self):
-        """The module's HTTP client, with one TLS context for all its requests: open_url would build one per
-        request, loading the CA bundle each time (about 30 ms, ten times in a short job's task)."""
-        if self._http is None:
-            self._http = Request(validate_certs=self.validate_certs, context=make_context(validate_certs=self.validate_certs))
-        return self._http
 
     def request(self, method, path, body=None):
         """Send one request, retrying connection failures with backoff until the deadline."""
