@@ -2,9 +2,10 @@
 # The fleet's steps done by hand, for bench/fleet.py to time against site.yml over the same fresh hosts: over SSH,
 # Python's venv package and Ray from the mirror on every host at once, `ray start` on the head and then on each
 # worker, then train, infer and serve submitted on the head and waited for.
-#   fleet_by_hand.sh BED_JSON
+#   fleet_by_hand.sh BED_JSON WORKER_CPUS
 set -euo pipefail
 bed=$1
+worker_cpus=$2
 read_bed() { python3 -c "import json, sys; print(eval(sys.argv[2], json.load(open(sys.argv[1]))))" "$bed" "$1"; }
 key=$(read_bed 'key')
 mirror=$(read_bed 'mirror_url')
@@ -24,7 +25,8 @@ for host in "$head" "${workers[@]}"; do on "$host" "$install" & done
 wait
 on "$head" "$ray start --head --node-ip-address $head --num-cpus 0 --disable-usage-stats >/dev/null"
 for worker in "${workers[@]}"; do
-  on "$worker" "$ray start --address $head:6379 --node-ip-address $worker --disable-usage-stats >/dev/null" &
+  on "$worker" "$ray start --address $head:6379 --node-ip-address $worker --num-cpus $worker_cpus \
+    --disable-usage-stats >/dev/null" &
 done
 wait
 cd "$(dirname "$0")/.."
