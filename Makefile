@@ -74,10 +74,10 @@ unit: install  ## Unit tests: Python alone, no Ansible process, no Ray cluster (
 	$(BIN)/python -m pytest -q tests/unit
 
 functional: install  ## Ansible run for real here (modules, roles, playbooks) against bad input, fake dashboards and stand-ins; no Ray cluster
-	$(BIN)/python -m pytest -q tests/functional
+	$(BIN)/python -m pytest -q -n auto --dist loadfile tests/functional
 
 integration: install  ## Real playbooks against real Ray on this machine (stops any Ray running here)
-	$(BIN)/python -m pytest -q tests/integration
+	$(BIN)/python -m pytest -q --durations 10 tests/integration
 
 browser: install  ## The report pages in headless Chromium (Debian's chromium + chromium-driver); screenshots in tests/output/browser
 	$(BIN)/python -m pytest -q -rs tests/browser

@@ -32,10 +32,29 @@ fi
 # The docker scenario's inner Docker keeps its images in this host folder (overlay2 needs a real filesystem).
 export RAYBOOK_TEST_STATE=${RAYBOOK_TEST_STATE:-/var/lib/raybook-test}
 mkdir -p "$RAYBOOK_TEST_STATE/docker-in-docker"
+logs=$(mktemp -d)
 "$tooling/dockerd.sh" start
-trap '"$tooling/dockerd.sh" stop; rm -rf "$RAYBOOK_TEST_STATE/docker-in-docker"' EXIT
+trap '"$tooling/dockerd.sh" stop; rm -rf "$RAYBOOK_TEST_STATE/docker-in-docker" "$logs"' EXIT
 "$tooling/build-image.sh"
 "$tooling/build-mirror.sh" >/dev/null
+# Each docker scenario has its own containers: they run RAYBOOK_MOLECULE_JOBS at a time (the cores' count by default),
+# each into its own log; the logs are printed whole, in order, at the end.
+jobs=${RAYBOOK_MOLECULE_JOBS:-$(nproc)}
+run_scenario() {
+  local status=0 started=$SECONDS
+  molecule test -s "$1" >"$logs/$1.log" 2>&1 || status=$?
+  echo "$status" >"$logs/$1.status"
+  echo "molecule scenario $1: exit $status after $((SECONDS - started)) s"
+}
 for scenario in "${docker_scenarios[@]}"; do
-  molecule test -s "$scenario"
+  while [ "$(jobs -pr | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  run_scenario "$scenario" &
 done
+wait
+failed=()
+for scenario in "${docker_scenarios[@]}"; do
+  echo "===== molecule scenario $scenario"
+  cat "$logs/$scenario.log"
+  [ "$(cat "$logs/$scenario.status")" = 0 ] || failed+=("$scenario")
+done
+if [ ${#failed[@]} -gt 0 ]; then echo "run-scenarios.sh: failed: ${failed[*]}" >&2; exit 1; fi
