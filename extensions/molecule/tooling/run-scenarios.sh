@@ -39,7 +39,7 @@ trap '"$tooling/dockerd.sh" stop; rm -rf "$RAYBOOK_TEST_STATE/docker-in-docker" 
 "$tooling/build-mirror.sh" >/dev/null
 # Each docker scenario has its own containers: they run RAYBOOK_MOLECULE_JOBS at a time (the cores' count by default),
 # each into its own log; the logs are printed whole, in order, at the end.
-jobs=${RAYBOOK_MOLECULE_JOBS:-$(nproc)}
+at_once=${RAYBOOK_MOLECULE_JOBS:-$(nproc)}
 run_scenario() {
   local status=0 started=$SECONDS
   molecule test -s "$1" >"$logs/$1.log" 2>&1 || status=$?
@@ -47,7 +47,7 @@ run_scenario() {
   echo "molecule scenario $1: exit $status after $((SECONDS - started)) s"
 }
 for scenario in "${docker_scenarios[@]}"; do
-  while [ "$(jobs -pr | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  while [ "$(jobs -pr | wc -l)" -ge "$at_once" ]; do wait -n || true; done
   run_scenario "$scenario" &
 done
 wait
