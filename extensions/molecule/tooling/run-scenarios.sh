@@ -40,6 +40,9 @@ trap '"$tooling/dockerd.sh" stop; rm -rf "$RAYBOOK_TEST_STATE/docker-in-docker" 
 # Each docker scenario has its own containers: they run RAYBOOK_MOLECULE_JOBS at a time (the cores' count by default),
 # each into its own log; the logs are printed whole, in order, at the end.
 at_once=${RAYBOOK_MOLECULE_JOBS:-$(nproc)}
+if ! [[ $at_once =~ ^[1-9][0-9]*$ ]]; then
+  echo "run-scenarios.sh: RAYBOOK_MOLECULE_JOBS: expected a whole number of 1 or more, got '$at_once'" >&2; exit 2
+fi
 run_scenario() {
   local status=0 started=$SECONDS
   molecule test -s "$1" >"$logs/$1.log" 2>&1 || status=$?
