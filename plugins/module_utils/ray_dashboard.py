@@ -167,8 +167,9 @@ class RayDashboard:
         self.deadline = clock() + timeout
         self._version = None
         # One TLS context for all of the module's requests: open_url would build one per request, loading the CA
-        # bundle each time (about 30 ms, ten times in a short job's task).
-        self._http = Request(validate_certs=validate_certs, context=make_context(validate_certs=validate_certs))
+        # bundle each time (about 30 ms, ten times in a short job's task). A plain http dashboard needs none.
+        tls = make_context(validate_certs=validate_certs) if self.address.startswith("https://") else None
+        self._http = Request(validate_certs=validate_certs, context=tls)
 
     def remaining(self):
         return max(0.0, self.deadline - self._clock())

@@ -34,9 +34,16 @@ def test_site_figures_compute_the_ratio_and_count_changes():
 
 
 def test_job_overhead_is_per_job():
-    figures = bench.jobs_figures(10, raybook_s=15.0, sdk_s=12.0)
+    figures = bench.jobs_figures(10, raybook_runs=[15.0], sdk_runs=[12.0])
     assert figures["overhead_per_job_s"] == pytest.approx(0.3)
-    assert bench.jobs_figures(20, raybook_s=20.0, sdk_s=24.0)["overhead_per_job_s"] == pytest.approx(-0.2)
+    assert bench.jobs_figures(20, raybook_runs=[20.0], sdk_runs=[24.0])["overhead_per_job_s"] == pytest.approx(-0.2)
+
+
+def test_repeated_job_runs_are_set_against_each_other_by_their_medians():
+    figures = bench.jobs_figures(10, raybook_runs=[19.0, 14.0, 15.0], sdk_runs=[12.0, 12.5, 30.0])
+    assert (figures["raybook_s"], figures["sdk_s"]) == (15.0, 12.5)
+    assert figures["overhead_per_job_s"] == pytest.approx(0.25)
+    assert figures["raybook_runs_s"] == [19.0, 14.0, 15.0] and figures["sdk_runs_s"] == [12.0, 12.5, 30.0]
 
 
 def test_a_single_jobs_overhead_is_what_its_task_costs_above_a_ping_and_the_job_itself():

@@ -92,6 +92,14 @@ def test_an_https_dashboard_without_validate_certs_answers_every_request_through
     assert [context.verify_mode for context in made] == [ssl.CERT_NONE]
 
 
+def test_a_plain_http_dashboard_loads_no_tls_context(monkeypatch):
+    made = []
+    monkeypatch.setattr(ray_dashboard, "make_context", lambda **options: made.append(options))
+    with json_server(lambda *_unused: (200, {"ray_version": "2.0.0"})) as address:
+        assert ray_dashboard.RayDashboard(address, timeout=5).get("/api/version") == {"ray_version": "2.0.0"}
+    assert address.startswith("http://") and made == []
+
+
 def test_an_https_dashboard_whose_certificate_no_ca_signed_is_refused_by_default(self_signed):
     with json_server(lambda *_unused: (200, {"ray_version": "2.0.0"}), tls_files=self_signed) as address:
         with pytest.raises(ray_dashboard.RayUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
