@@ -159,13 +159,13 @@ def jobs_against_sdk(count, at_once, repeats=1):
     return jobs_figures(count, raybook_runs, sdk_runs)
 
 
-def single_job_against_ping(repeats=5):
+def single_job_against_ping(repeats=7):
     """One trivial job in its own ray_job task, against a bare ping task and the job's own time through the SDK
     (submit to SUCCEEDED, measured inside the SDK's process): medians of `repeats` runs each."""
     ping, single, sdk = [], [], []
     for n in range(repeats):
         ping.append(playbook(str(BENCH / "jobs.yml"), "-e", "bench_mode=ping", "-e", "bench_jobs=0", "-e", "bench_id=ping")[0])
-        single.append(playbook(str(BENCH / "jobs.yml"), "-e", "bench_mode=sequential", "-e", "bench_jobs=1",
+        single.append(playbook(str(BENCH / "jobs.yml"), "-e", "bench_mode=single", "-e", "bench_jobs=1",
                                "-e", f"bench_id=single-{n}-{int(time.time())}")[0])
         _process_s, stdout = timed([sys.executable, "-c", SDK_JOBS, DASHBOARD, "1", str(TOKEN_FILE), "sequential"], timeout=600)
         sdk.append(float(stdout.split()[-1]))

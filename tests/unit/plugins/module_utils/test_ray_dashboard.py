@@ -78,13 +78,13 @@ def self_signed(tmp_path_factory):
 
 
 def test_an_https_dashboard_without_validate_certs_answers_every_request_through_one_tls_context(monkeypatch, self_signed):
-    made, make_context = [], ray_dashboard.make_context
+    made, tls_context = [], ray_dashboard.tls_context
 
-    def counted_make_context(**options):
-        made.append(make_context(**options))
+    def counted_tls_context(validate_certs):
+        made.append(tls_context(validate_certs))
         return made[-1]
 
-    monkeypatch.setattr(ray_dashboard, "make_context", counted_make_context)
+    monkeypatch.setattr(ray_dashboard, "tls_context", counted_tls_context)
     with json_server(lambda *_unused: (200, {"ray_version": "2.0.0"}), tls_files=self_signed) as address:
         dashboard = ray_dashboard.RayDashboard(address, timeout=5, validate_certs=False)
         for _unused in range(3):
@@ -94,7 +94,7 @@ def test_an_https_dashboard_without_validate_certs_answers_every_request_through
 
 def test_a_plain_http_dashboard_loads_no_tls_context(monkeypatch):
     made = []
-    monkeypatch.setattr(ray_dashboard, "make_context", lambda **options: made.append(options))
+    monkeypatch.setattr(ray_dashboard, "tls_context", made.append)
     with json_server(lambda *_unused: (200, {"ray_version": "2.0.0"})) as address:
         assert ray_dashboard.RayDashboard(address, timeout=5).get("/api/version") == {"ray_version": "2.0.0"}
     assert address.startswith("http://") and made == []
