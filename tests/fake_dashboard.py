@@ -12,19 +12,20 @@ from tests.helpers import module_utils
 
 @contextmanager
 def json_server(answer, tls_files=None):
-    """Serve `answer(method, path, headers, body) -> (status code, JSON document)`, body being the request's JSON
-    document or None (it may block, like a dashboard that hangs); yields the server's base URL. With `tls_files`
-    (certificate, key) it serves HTTPS."""
+    """Serve `answer(method, path, headers, body) -> (status code, JSON document[, response headers])`, body being the
+    request's JSON document or None (it may block, like a dashboard that hangs); yields the server's base URL. With
+    `tls_files` (certificate, key) it serves HTTPS."""
 
     class Handler(BaseHTTPRequestHandler):
         def respond(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length)) if length else None
-            code, document = answer(self.command, self.path, self.headers, body)
+            code, document, *more_headers = answer(self.command, self.path, self.headers, body)
             payload = json.dumps(document).encode()
             self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
+            for name, value in {"Content-Type": "application/json", "Content-Length": str(len(payload)),
+                                **(more_headers[0] if more_headers else {})}.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
 

@@ -100,6 +100,18 @@ def test_a_plain_http_dashboard_loads_no_tls_context(monkeypatch):
     assert address.startswith("http://") and made == []
 
 
+def test_an_http_dashboard_that_redirects_to_https_keeps_validate_certs(self_signed):
+    """An ingress may send http to https: without validate_certs the redirect's self-signed certificate is taken."""
+    with json_server(lambda *_unused: (200, {"ray_version": "2.0.0"}), tls_files=self_signed) as https_address:
+        def redirect(_method, path, *_unused):
+            return 302, {}, {"Location": https_address + path}
+
+        with json_server(redirect) as http_address:
+            assert ray_dashboard.RayDashboard(http_address, timeout=5, validate_certs=False).version() == {"ray_version": "2.0.0"}
+            with pytest.raises(ray_dashboard.RayUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
+                ray_dashboard.RayDashboard(http_address, timeout=0).version()
+
+
 def test_an_https_dashboard_whose_certificate_no_ca_signed_is_refused_by_default(self_signed):
     with json_server(lambda *_unused: (200, {"ray_version": "2.0.0"}), tls_files=self_signed) as address:
         with pytest.raises(ray_dashboard.RayUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
