@@ -13,8 +13,6 @@ cache=${RAYBOOK_TEST_CACHE:-/var/cache/raybook-test}
 bed=${RAYBOOK_FLEET_DIR:-/var/lib/raybook-test/fleet}
 run=${RAYBOOK_TEST_RUN:-/run/raybook-test}
 export DOCKER_HOST=${DOCKER_HOST:-unix://$run/docker.sock}
-# What every Ray node installs: the lock of ray_node's pinned set (make lock).
-lock=$(cd "$tooling/../../.." && pwd)/requirements-node.txt
 network=raybook-fleet
 prefix=raybook-fleet-
 image=local/debian-systemd-sshd:bookworm
@@ -41,17 +39,6 @@ build_image() {
   else
     docker load -i "$tarball" >/dev/null
   fi
-}
-
-build_wheelhouse() {
-  local key
-  key=$(sha256sum "$lock" | cut -c1-12)
-  wheelhouse="$cache/wheelhouse-$key"
-  [ -f "$wheelhouse/.complete" ] && return
-  mkdir -p "$wheelhouse"
-  python -m pip download --quiet --require-hashes --no-deps --dest "$wheelhouse" -r "$lock" 2>"$cache/wheelhouse.log" \
-    || { echo "fleet.sh: pip download failed; see $cache/wheelhouse.log" >&2; exit 1; }
-  touch "$wheelhouse/.complete"
 }
 
 start_host() {
@@ -84,7 +71,7 @@ down() {
 up() {
   "$tooling/dockerd.sh" start
   build_image
-  build_wheelhouse
+  wheelhouse=$("$tooling/wheelhouse.sh")
   down
   mkdir -p "$bed/shared"
   ssh-keygen -q -t ed25519 -N "" -C raybook-fleet -f "$bed/id_ed25519"
