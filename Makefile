@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 INVENTORIES := $(wildcard inventory/*.yml) tests/inventory/head_worker/hosts.yml
 
-.PHONY: install demo down bench profile lock docs changelog lint sanity sanity-cores syntax-check unit functional integration browser e2e molecule fleet test clean
+.PHONY: install demo down bench profile lock docs changelog lint sanity sanity-cores syntax-check unit functional integration browser e2e molecule fleet kube test clean
 
 $(VENV)/.installed: pyproject.toml requirements.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -91,7 +91,10 @@ molecule: install  ## Every molecule scenario (converge, idempotence, verify); s
 fleet: install  ## site.yml over a fleet of fresh hosts reached over SSH (head, 2 workers, an outsider), faults and down
 	$(BIN)/python -m pytest -q -s -rs tests/fleet
 
-test: lint sanity syntax-check unit functional integration browser e2e molecule fleet  ## Everything CI runs
+kube: install  ## The guide's kind flow for real: a kind cluster, KubeRay and Ray pods, all built here (extensions/kube-bed)
+	$(BIN)/python -m pytest -q -s -rs tests/kube
+
+test: lint sanity syntax-check unit functional integration browser e2e molecule fleet kube  ## Everything CI runs
 
 clean:  ## Remove the venv, results and caches
 	rm -rf $(VENV) results .ansible .pytest_cache tests/output
