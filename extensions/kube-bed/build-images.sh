@@ -14,6 +14,13 @@ cache=${RAYBOOK_TEST_CACHE:-/var/cache/raybook-test}
 binaries=$("$here/build-binaries.sh")/bin
 store="$cache/kube-bed"
 mkdir -p "$store"
+# Every root filesystem is made under this run's folder: whatever happens, its mounts and files go at exit.
+work=$(mktemp -d "$store/work.XXXXXX")
+cleanup() {
+  grep -o " $work/[^ ]*" /proc/mounts | sort -r | xargs -r umount -l
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 module_dir() { (cd "$here/go/$2" && go list -m -f '{{.Dir}}' "$1"); }
 module_version() { (cd "$here/go/$2" && go list -m -f '{{.Version}}' "$1" | sed 's/^v//'); }
@@ -37,7 +44,7 @@ clean_env="/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root"
 debian_base() {
   local tarball="$store/debian-bookworm-minbase.tar" rootfs
   if [ ! -f "$tarball" ]; then
-    rootfs=$(mktemp -d "$store/rootfs.XXXXXX")
+    rootfs=$(mktemp -d "$work/rootfs.XXXXXX")
     debootstrap --variant=minbase bookworm "$rootfs" >"$store/debootstrap.log" 2>&1 \
       || { echo "build-images.sh: debootstrap failed; see $store/debootstrap.log" >&2; exit 1; }
     tar -C "$rootfs" -cf "$tarball.partial" . && mv "$tarball.partial" "$tarball"
@@ -49,7 +56,7 @@ debian_base() {
 # Unpacks the Debian base into a fresh folder and installs PACKAGES there with apt in a chroot.
 debian_rootfs() {
   local rootfs
-  rootfs=$(mktemp -d "$store/rootfs.XXXXXX")
+  rootfs=$(mktemp -d "$work/rootfs.XXXXXX")
   tar -C "$rootfs" -xf "$(debian_base)"
   mount -t proc proc "$rootfs/proc"
   mount --rbind /dev "$rootfs/dev"
@@ -83,7 +90,7 @@ binary_image() {  # binary_image IMAGE BINARY PATH [CHANGES...]
   tarball="$store/$(echo "$image" | tr '/:' '__')-$recipe.tar"
   shift 3
   if [ ! -f "$tarball" ]; then
-    rootfs=$(mktemp -d "$store/rootfs.XXXXXX")
+    rootfs=$(mktemp -d "$work/rootfs.XXXXXX")
     install -D -m 0755 "$binaries/$binary" "$rootfs$path"
     mkdir -p "$rootfs/tmp" "$rootfs/etc" && chmod 1777 "$rootfs/tmp"
     echo "nonroot:x:65532:65532::/tmp:/sbin/nologin" >"$rootfs/etc/passwd"
@@ -179,7 +186,7 @@ ray_image() {
     cp "$root/requirements-node.txt" "$rootfs/tmp/requirements-node.txt"
     chroot "$rootfs" $clean_env /bin/sh -c "python3 -m venv /opt/ray && /opt/ray/bin/pip install --quiet --no-index \
         --find-links /wheelhouse --require-hashes -r /tmp/requirements-node.txt && useradd -m -u 1000 ray" >&2 \
-      || { umount "$rootfs/wheelhouse"; echo "build-images.sh: installing Ray in its image failed" >&2; exit 1; }
+      || { echo "build-images.sh: installing Ray in its image failed" >&2; exit 1; }
     rm "$rootfs/tmp/requirements-node.txt"
     umount "$rootfs/wheelhouse"
     pack "$tarball" "$rootfs"
