@@ -17,7 +17,7 @@ mkdir -p "$store"
 # Every root filesystem is made under this run's folder: whatever happens, its mounts and files go at exit.
 work=$(mktemp -d "$store/work.XXXXXX")
 cleanup() {
-  grep -o " $work/[^ ]*" /proc/mounts | sort -r | xargs -r umount -l
+  { grep -o " $work/[^ ]*" /proc/mounts || true; } | sort -r | xargs -r umount -l
   rm -rf "$work"
 }
 trap cleanup EXIT
