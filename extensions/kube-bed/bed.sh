@@ -8,6 +8,8 @@
 #   bed.sh down   -> deletes the bed's kind clusters and stops the mirror
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=modules.sh
+. "$here/modules.sh"
 root=$(cd "$here/../.." && pwd)
 tooling="$root/extensions/molecule/tooling"
 bed=${RAYBOOK_KUBE_BED_DIR:-/var/lib/raybook-test/kube}
@@ -27,22 +29,19 @@ case "${1:-}" in
     mkdir -p "$bed"
     binaries=$("$here/build-binaries.sh")/bin
     eval "$("$here/build-images.sh" node operator ray)"
-    module_version() { (cd "$here/go/$2" && go list -m -f '{{.Version}}' "$1" | sed 's/^v//'); }
     kind_version=$(module_version sigs.k8s.io/kind kind)
     helm_version=$(module_version helm.sh/helm/v3 helm)
     kuberay_version=$(module_version github.com/ray-project/kuberay/ray-operator kuberay)
-    kubectl_version=$kubernetes_version
     [ -d "$charts/$kuberay_version" ] || { echo "bed.sh: no KubeRay $kuberay_version charts under $charts" >&2; exit 1; }
 
     # The mirror, as k8s_tools reads it; helm in its published tarball layout.
     mirror="$bed/mirror"
-    rm -rf "$mirror" && mkdir -p "$mirror/charts" "$bed/helm-build/linux-$arch"
-    install -D -m 0755 "$binaries/kubectl" "$mirror/kubectl/v$kubectl_version/linux/$arch/kubectl"
+    rm -rf "$mirror" && mkdir -p "$mirror/charts" "$mirror/helm" "$bed/helm-build/linux-$arch"
+    install -D -m 0755 "$binaries/kubectl" "$mirror/kubectl/v$kubernetes_version/linux/$arch/kubectl"
     install -D -m 0755 "$binaries/kind" "$mirror/kind/v$kind_version/kind-linux-$arch"
     install -m 0755 "$binaries/helm" "$bed/helm-build/linux-$arch/helm"
-    tar -C "$bed/helm-build" --mtime=@0 --owner=0 --group=0 -czf "$mirror/helm-v$helm_version.tgz" "linux-$arch"
-    install -D -m 0644 "$mirror/helm-v$helm_version.tgz" "$mirror/helm/helm-v$helm_version-linux-$arch.tar.gz"
-    rm -f "$mirror/helm-v$helm_version.tgz"
+    tar -C "$bed/helm-build" --mtime=@0 --owner=0 --group=0 -czf "$mirror/helm/helm-v$helm_version-linux-$arch.tar.gz" \
+      "linux-$arch"
     # KubeRay's charts as a chart repository (helm package + helm repo index), served beside the tools.
     for chart in "$charts/$kuberay_version"/*/; do
       "$binaries/helm" package --destination "$mirror/charts" "$chart" >/dev/null
@@ -61,11 +60,11 @@ raybook_mirror_url: "http://127.0.0.1:$mirror_port"
 kuberay_operator_chart_repo_url: "http://127.0.0.1:$mirror_port/charts"
 k8s_tools_bin_dir: "$bed/bin"
 k8s_tools_cache_dir: "$bed/cache"
-k8s_tools_kubectl_version: "$kubectl_version"
+k8s_tools_kubectl_version: "$kubernetes_version"
 k8s_tools_helm_version: "$helm_version"
 k8s_tools_kind_version: "$kind_version"
 k8s_tools_checksums:
-  kubectl: {"$kubectl_version": {$arch: $(sum "$mirror/kubectl/v$kubectl_version/linux/$arch/kubectl")}}
+  kubectl: {"$kubernetes_version": {$arch: $(sum "$mirror/kubectl/v$kubernetes_version/linux/$arch/kubectl")}}
   helm: {"$helm_version": {$arch: $(sum "$mirror/helm/helm-v$helm_version-linux-$arch.tar.gz")}}
   kind: {"$kind_version": {$arch: $(sum "$mirror/kind/v$kind_version/kind-linux-$arch")}}
 kind_cluster_kind_bin: "$bed/bin/kind"

@@ -7,7 +7,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${RAYBOOK_TEST_CACHE:-/var/cache/raybook-test}
-recipe=$(cd "$here" && cat build-binaries.sh go/*/go.mod go/*/go.sum go/*/tools.go | sha256sum | cut -c1-12)
+recipe=$(cd "$here" && cat build-binaries.sh modules.sh go/*/go.mod go/*/go.sum go/*/tools.go | sha256sum | cut -c1-12)
 out="$cache/kube-bed/binaries-$recipe"
 if [ -f "$out/.done" ]; then echo "$out"; exit 0; fi
 command -v go >/dev/null || { echo "build-binaries.sh: go not found (Go 1.26 is needed)" >&2; exit 1; }
@@ -17,8 +17,8 @@ mkdir -p "$out/bin"
 log="$out/build.log"
 : >"$log"
 
-# The version a module's go.mod requires, e.g. required k8s.io/kubernetes in go/kubernetes -> v1.37.2.
-required() { (cd "$here/go/$2" && go list -m -f '{{.Version}}' "$1"); }
+# shellcheck source=modules.sh
+. "$here/modules.sh"
 
 build() {  # build TOOL-FOLDER OUTPUT PACKAGE [LDFLAGS]
   local started=$SECONDS
@@ -27,7 +27,7 @@ build() {  # build TOOL-FOLDER OUTPUT PACKAGE [LDFLAGS]
   echo "built $2 in $((SECONDS - started)) s" >>"$log"
 }
 
-kube=$(required k8s.io/kubernetes kubernetes)
+kube=v$(module_version k8s.io/kubernetes kubernetes)
 minor=$(echo "$kube" | cut -d. -f2)
 stamp=""
 for package in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -39,17 +39,17 @@ for command in kube-apiserver kube-controller-manager kube-scheduler kube-proxy 
 done
 build kind kind sigs.k8s.io/kind
 build helm helm helm.sh/helm/v3/cmd/helm \
-  "-X helm.sh/helm/v3/internal/version.version=$(required helm.sh/helm/v3 helm)"
+  "-X helm.sh/helm/v3/internal/version.version=v$(module_version helm.sh/helm/v3 helm)"
 build kuberay kuberay-operator github.com/ray-project/kuberay/ray-operator
 build etcd etcd go.etcd.io/etcd/server/v3
 build crictl crictl sigs.k8s.io/cri-tools/cmd/crictl
 build coredns coredns github.com/coredns/coredns
-containerd_version=$(required github.com/containerd/containerd/v2 containerd)
+containerd_version=v$(module_version github.com/containerd/containerd/v2 containerd)
 for command in containerd containerd-shim-runc-v2 ctr; do
   build containerd "$command" "github.com/containerd/containerd/v2/cmd/$command" \
     "-X github.com/containerd/containerd/v2/version.Version=$containerd_version"
 done
-pause_source=$(cd "$here/go/kubernetes" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c
+pause_source=$(module_dir k8s.io/kubernetes kubernetes)/build/pause/linux/pause.c
 gcc -Os -static -DVERSION="\"$kube\"" -o "$out/bin/pause" "$pause_source" >>"$log" 2>&1 \
   || { echo "build-binaries.sh: building pause failed; see $log" >&2; exit 1; }
 touch "$out/.done"

@@ -22,8 +22,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-module_dir() { (cd "$here/go/$2" && go list -m -f '{{.Dir}}' "$1"); }
-module_version() { (cd "$here/go/$2" && go list -m -f '{{.Version}}' "$1" | sed 's/^v//'); }
+# shellcheck source=modules.sh
+. "$here/modules.sh"
 kubernetes=$(module_version k8s.io/kubernetes kubernetes)
 kuberay=$(module_version github.com/ray-project/kuberay/ray-operator kuberay)
 ray=$(sed -n 's/^ray\[[^]]*\]==\([0-9.]*\).*/\1/p' "$root/requirements-node.txt")

@@ -7,15 +7,6 @@ import os
 import sys
 
 args = sys.argv[1:]
-# runc's global options come first; those that take a value are skipped with it.
-valued = {"--root", "--log", "--log-format", "--criu", "--rootless"}
-command, i = None, 0
-while i < len(args) and command is None:
-    if args[i] in valued:
-        i += 1
-    elif not args[i].startswith("-"):
-        command = args[i]
-    i += 1
 NAMES = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
          "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
          "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO",
@@ -23,6 +14,20 @@ NAMES = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "
          "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
          "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
          "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"]
+
+
+def runc_command():
+    """runc's command: the first argument that is no global option (one that takes a value is skipped with it)."""
+    valued = {"--root", "--log", "--log-format", "--criu", "--rootless"}
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in valued:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 def option(name, default=None):
@@ -50,6 +55,7 @@ def drop_missing(path, capabilities_of):
             json.dump(document, stream)
 
 
+command = runc_command()
 if command in ("create", "run"):
     drop_missing(os.path.join(option("--bundle", option("-b", ".")), "config.json"),
                  lambda config: config.get("process", {}).get("capabilities", {}))
