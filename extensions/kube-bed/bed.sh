@@ -71,7 +71,7 @@ kind_cluster_kind_bin: "$bed/bin/kind"
 kind_cluster_node_image: "$node_image"
 kind_cluster_config_dir: "$bed/kind"
 # This machine still runs cgroup v1, which the kubelet refuses unless told.
-kind_cluster_kubeadm_config_patches: ["kind: KubeletConfiguration\nfailCgroupV1: false"]
+kind_cluster_kubeadm_config_patches: [{kind: KubeletConfiguration, failCgroupV1: false}]
 kuberay_operator_helm_binary: "$bed/bin/helm"
 raycluster_kubectl: "$bed/bin/kubectl"
 # Two cores, the control plane's requests (0.85 CPU) among them: the head and one worker get half a core each.
