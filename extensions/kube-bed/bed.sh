@@ -72,11 +72,16 @@ kind_cluster_node_image: "$node_image"
 kind_cluster_config_dir: "$bed/kind"
 # This machine still runs cgroup v1, which the kubelet refuses unless told.
 kind_cluster_kubeadm_config_patches: [{kind: KubeletConfiguration, failCgroupV1: false}]
+# The pods' shared storage, kept with the bed's other state.
+kind_cluster_extra_mounts:
+  - {host_path: "$bed/storage", container_path: /var/lib/raybook-storage, owner: "1000", group: "100", mode: "0770"}
 kuberay_operator_helm_binary: "$bed/bin/helm"
 raycluster_kubectl: "$bed/bin/kubectl"
-# Two cores, the control plane's requests (0.85 CPU) among them: the head and one worker get half a core each.
-raycluster_head: {cpu: 500m, memory: 3Gi}
-raycluster_worker_groups: [{name: cpu, replicas: 1, min_replicas: 1, max_replicas: 1, cpu: 500m, memory: 2Gi}]
+# Two cores, the control plane's and the operator's requests (0.95 CPU) among them: each Ray pod may use a core
+# (Ray counts 1 CPU) and asks for a quarter, so that a second RayCluster fits beside this one.
+raycluster_head: {cpu: 1, cpu_request: 250m, memory: 3Gi}
+raycluster_worker_groups:
+  - {name: cpu, replicas: 1, min_replicas: 1, max_replicas: 1, cpu: 1, cpu_request: 250m, memory: 2Gi}
 # This machine has no systemd as PID 1: the bed's dockerd is started by extensions/molecule/tooling/dockerd.sh.
 docker_manage_service: false
 EOF

@@ -185,7 +185,7 @@ ray_image() {
     mkdir -p "$rootfs/wheelhouse" && mount --bind "$wheelhouse" "$rootfs/wheelhouse"
     cp "$root/requirements-node.txt" "$rootfs/tmp/requirements-node.txt"
     chroot "$rootfs" $clean_env /bin/sh -c "python3 -m venv /opt/ray && /opt/ray/bin/pip install --quiet --no-index \
-        --find-links /wheelhouse --require-hashes -r /tmp/requirements-node.txt && useradd -m -u 1000 ray" >&2 \
+        --find-links /wheelhouse --require-hashes -r /tmp/requirements-node.txt && useradd -m -u 1000 -g users ray" >&2 \
       || { echo "build-images.sh: installing Ray in its image failed" >&2; exit 1; }
     rm "$rootfs/tmp/requirements-node.txt"
     umount "$rootfs/wheelhouse"

@@ -13,7 +13,8 @@ description:
   - >-
     Builds a C(ray.io/v1) RayCluster from a mapping of the C(raycluster_*) variables, after checking them: a worker
     group needs a C(name), replica counts are whole numbers C(>= 0) with C(min_replicas <= replicas <= max_replicas),
-    CPU and memory are Kubernetes quantities, C(gpu) adds C(nvidia.com/gpu) limits.
+    CPU and memory are Kubernetes quantities (the limits, and the requests unless C(cpu_request) or
+    C(memory_request) ask for less), C(gpu) adds C(nvidia.com/gpu) limits.
   - Each problem fails with one line naming the variable and the field, before anything is applied.
   - >-
     Token authentication (C(auth_mode=token), Ray 2.52.0 and later) reads the token from the Secret C(auth_secret)
@@ -23,10 +24,12 @@ options:
   _input:
     description: >-
       The cluster: C(name), C(namespace), C(ray_version), C(kuberay_version), C(image), C(gpu_image), C(head)
-      (C(cpu), C(memory)), C(worker_groups) (list of C(name), C(replicas), C(min_replicas), C(max_replicas),
-      C(cpu), C(memory), C(gpu), C(image)), C(autoscaling), C(env), C(auth_mode) (C(disabled) or C(token)),
+      (C(cpu), C(memory), C(cpu_request), C(memory_request)), C(worker_groups) (list of C(name), C(replicas),
+      C(min_replicas), C(max_replicas), C(cpu), C(memory), C(cpu_request), C(memory_request), C(gpu), C(image)), C(autoscaling), C(env), C(auth_mode) (C(disabled) or C(token)),
       C(auth_secret), C(image_digest) and C(gpu_image_digest) (C(sha256:...), appended to the images as
-      C(name:tag@sha256:...) unless C(image_digests_in_spec) is false, as on kind, which loads images by tag).
+      C(name:tag@sha256:...) unless C(image_digests_in_spec) is false, as on kind, which loads images by tag),
+      C(storage_volume) (one Kubernetes volume source, such as C(hostPath) or C(persistentVolumeClaim), mounted in
+      every Ray container at C(storage_mount_path): the storage that train, infer and serve share).
     type: dict
     required: true
 """
@@ -56,6 +59,8 @@ from ansible.module_utils.compat.version import LooseVersion
 QUANTITY = re.compile(
     r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
 )
+QUANTITY_SUFFIXES = {"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
+                     **{suffix + "i": 1024 ** (power + 1) for power, suffix in enumerate("KMGTPE")}}
 # A DNS-1123 label: what a worker group's name becomes part of (pod names).
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 HEAD_PORTS = {"gcs-server": 6379, "dashboard": 8265, "client": 10001, "serve": 8000}
@@ -64,6 +69,7 @@ FIRST_RAY_WITH_TOKEN_AUTH = "2.52.0"
 IMAGE_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 RELEASE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
 AUTH_TOKEN_KEY = "auth_token"
+STORAGE_VOLUME = "raybook-storage"
 
 
 def _fail(field, expected, value):
@@ -83,14 +89,44 @@ def _count(field, value):
     return value
 
 
+def _amount(quantity):
+    """A quantity's value as a number (2 -> 2, 500m -> 0.5, 1Gi -> 1073741824), to compare requests with limits."""
+    match = re.match(r"^([0-9.]+)(.*)$", quantity)
+    number, suffix = float(match.group(1)), match.group(2)
+    if suffix[:1] in ("e", "E"):
+        return number * 10 ** float(suffix[1:])
+    return number * QUANTITY_SUFFIXES[suffix]
+
+
 def _resources(field, spec, gpu=0):
-    quantities = {"cpu": _quantity(f"{field}.cpu", spec.get("cpu")), "memory": _quantity(f"{field}.memory", spec.get("memory"))}
+    limits = {"cpu": _quantity(f"{field}.cpu", spec.get("cpu")), "memory": _quantity(f"{field}.memory", spec.get("memory"))}
+    requests = dict(limits)
+    for name in ("cpu", "memory"):
+        if spec.get(f"{name}_request") is not None:
+            request = _quantity(f"{field}.{name}_request", spec[f"{name}_request"])
+            if _amount(request) > _amount(limits[name]):
+                _fail(f"{field}.{name}_request", f"at most {name} ({limits[name]})", spec[f"{name}_request"])
+            requests[name] = request
     if gpu:
-        quantities["nvidia.com/gpu"] = str(gpu)
-    return {"requests": dict(quantities), "limits": dict(quantities)}
+        limits["nvidia.com/gpu"] = requests["nvidia.com/gpu"] = str(gpu)
+    return {"requests": requests, "limits": limits}
 
 
-def _pod_template(container_name, image, resources, env, ports=None):
+def _storage(cluster):
+    """The shared storage volume and its mount, or (None, None) when the cluster has none."""
+    source = cluster.get("storage_volume")
+    if not source:
+        return None, None
+    if not isinstance(source, dict) or len(source) != 1 or not isinstance(next(iter(source.values())), dict):
+        _fail("raycluster_storage_volume", "one Kubernetes volume source, such as {hostPath: {path: /srv/ray}} or "
+              "{persistentVolumeClaim: {claimName: ray-storage}}", source)
+    path = cluster.get("storage_mount_path")
+    if not isinstance(path, str) or not path.startswith("/") or "/../" in path + "/":
+        _fail("raycluster_storage_mount_path", "an absolute path in the Ray containers", path)
+    return {"name": STORAGE_VOLUME, **source}, {"name": STORAGE_VOLUME, "mountPath": path}
+
+
+def _pod_template(container_name, image, resources, env, ports=None, storage=(None, None)):
     container = {"name": container_name, "image": image, "imagePullPolicy": "IfNotPresent", "resources": resources}
     if env:
         container["env"] = [
@@ -99,6 +135,10 @@ def _pod_template(container_name, image, resources, env, ports=None):
         ]
     if ports:
         container["ports"] = [{"name": name, "containerPort": port} for name, port in ports.items()]
+    volume, mount = storage
+    if volume:
+        container["volumeMounts"] = [mount]
+        return {"spec": {"containers": [container], "volumes": [volume]}}
     return {"spec": {"containers": [container]}}
 
 
@@ -124,7 +164,8 @@ def _worker_group(index, group, cluster):
         "minReplicas": min_replicas,
         "maxReplicas": max_replicas,
         "rayStartParams": {},
-        "template": _pod_template("ray-worker", image, _resources(field, group, gpu), cluster.get("env") or {}),
+        "template": _pod_template("ray-worker", image, _resources(field, group, gpu), cluster.get("env") or {},
+                                  storage=_storage(cluster)),
     }
 
 
@@ -189,7 +230,8 @@ def raycluster_manifest(cluster):
             # Inside the pod network; the host reaches it only through the mapped port or a port-forward.
             "rayStartParams": {"dashboard-host": "0.0.0.0"},
             "template": _pod_template(
-                "ray-head", cluster["image"], _resources("raycluster_head", head), cluster.get("env") or {}, HEAD_PORTS
+                "ray-head", cluster["image"], _resources("raycluster_head", head), cluster.get("env") or {}, HEAD_PORTS,
+                _storage(cluster),
             ),
         },
         "workerGroupSpecs": [_worker_group(index, group, cluster) for index, group in enumerate(groups)],

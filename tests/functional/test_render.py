@@ -214,6 +214,19 @@ BAD_CLUSTERS = {
     "ray_version latest": (cluster(ray_version="latest"), "ray_version: expected a Ray release as a quoted string X.Y.Z"),
     "image digest without its algorithm": (cluster(image_digest="a" * 64), "raycluster_image_digest: expected an image digest sha256:"),
     "gpu image digest too short": (cluster(gpu_image_digest="sha256:abc"), "raycluster_gpu_image_digest: expected an image digest"),
+    "cpu request above its limit": (cluster(head={"cpu": "500m", "cpu_request": 1, "memory": "2Gi"}),
+                                    "raycluster_head.cpu_request: expected at most cpu (500m), got 1"),
+    "memory request above its limit": (cluster(worker_groups=[group(memory="1Gi", memory_request="2000Mi")]),
+                                       "raycluster_worker_groups[0].memory_request: expected at most memory (1Gi)"),
+    "cpu request not a quantity": (cluster(head={"cpu": 1, "cpu_request": "some", "memory": "2Gi"}),
+                                   "raycluster_head.cpu_request: expected a positive Kubernetes quantity"),
+    "storage volume with two sources": (cluster(storage_volume={"hostPath": {"path": "/a"}, "nfs": {"server": "n", "path": "/"}},
+                                                storage_mount_path="/data"),
+                                        "raycluster_storage_volume: expected one Kubernetes volume source"),
+    "storage volume as a path": (cluster(storage_volume="/srv/ray", storage_mount_path="/data"),
+                                 "raycluster_storage_volume: expected one Kubernetes volume source"),
+    "relative storage mount path": (cluster(storage_volume={"hostPath": {"path": "/a"}}, storage_mount_path="data"),
+                                    "raycluster_storage_mount_path: expected an absolute path"),
 }
 
 
@@ -225,6 +238,30 @@ def test_bad_cluster_fails_with_one_line_naming_the_field(case):
     message = str(error.value)
     assert message.startswith(expected), message
     assert "\n" not in message
+
+
+def test_requests_below_the_limits_overcommit_while_ray_counts_the_limits():
+    manifest = raycluster_manifest(cluster(head={"cpu": 1, "cpu_request": "250m", "memory": "2Gi"},
+                                           worker_groups=[group(memory="2Gi", memory_request="1536Mi")]))
+    head = manifest["spec"]["headGroupSpec"]["template"]["spec"]["containers"][0]["resources"]
+    assert head == {"requests": {"cpu": "250m", "memory": "2Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}}
+    [worker] = manifest["spec"]["workerGroupSpecs"]
+    assert worker["template"]["spec"]["containers"][0]["resources"]["requests"] == {"cpu": "1", "memory": "1536Mi"}
+
+
+def test_kind_mounts_one_host_folder_into_every_node_and_every_ray_pod(tmp_path):
+    result, out = render(tmp_path, "inventory/kind.yml", "-e", "kind_cluster_workers=1")
+    assert result.returncode == 0, result.stdout[-2000:]
+    nodes = yaml.safe_load((out / "kind-config.yaml").read_text())["nodes"]
+    assert [node["extraMounts"] for node in nodes] == [
+        [{"hostPath": "/var/lib/raybook/storage", "containerPath": "/var/lib/raybook-storage"}]] * 2
+    manifest = yaml.safe_load((out / "raycluster.yaml").read_text())
+    for template in [manifest["spec"]["headGroupSpec"]["template"]] + [
+            group["template"] for group in manifest["spec"]["workerGroupSpecs"]]:
+        assert template["spec"]["volumes"] == [
+            {"name": "raybook-storage", "hostPath": {"path": "/var/lib/raybook-storage", "type": "DirectoryOrCreate"}}]
+        assert template["spec"]["containers"][0]["volumeMounts"] == [
+            {"name": "raybook-storage", "mountPath": "/tmp/raybook-storage"}]
 
 
 def test_bad_inventory_value_stops_render_before_writing_anything(tmp_path):
