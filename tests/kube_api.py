@@ -12,20 +12,28 @@ import threading
 import uuid
 
 import kmock
+from aiohttp import web
 from kmock._internal import apps, enums
 
 RAYCLUSTERS = "ray.io/v1/rayclusters"
 
 
 class KubernetesApi(kmock.KubernetesEmulator):
-    """kmock 0.8's emulator with three gaps filled for the kubernetes client: /version/ with a trailing slash,
-    list responses with their kind, and created objects with uid, namespace and resourceVersion."""
+    """kmock 0.8's emulator with four gaps filled for the kubernetes client: /version/ with a trailing slash,
+    list responses with their kind, created objects with uid, namespace and resourceVersion, and RBAC's
+    SelfSubjectAccessReview, which allows everything but `denied` ("verb plural.group" strings)."""
+
+    denied: set = set()
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self.fallback["get /version/"] << self._serve_server_version
 
     async def _handle(self, request):
+        if request.action == enums.action.CREATE and request.resource and request.resource.plural == "selfsubjectaccessreviews":
+            asked = request.data["spec"]["resourceAttributes"]
+            resource = ".".join(part for part in (asked.get("resource"), asked.get("group")) if part)
+            return web.json_response({**request.data, "status": {"allowed": f"{asked.get('verb')} {resource}" not in self.denied}})
         if request.action == enums.action.CREATE and isinstance(request.data, dict):
             metadata = request.data.setdefault("metadata", {})
             metadata.setdefault("uid", str(uuid.uuid4()))

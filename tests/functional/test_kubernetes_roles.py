@@ -5,10 +5,13 @@ parse requests for the namespaces resource itself, so the roles' namespace creat
 repository can be reached either: the operator's helm runs are answered by tests/fake_helm.py, which records them."""
 
 import base64
+import functools
+import http.server
 import json
 import pathlib
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -91,6 +94,31 @@ def test_timeout_names_each_pending_pod_and_why(kube):
     assert "\n" not in message
 
 
+def test_a_user_rbac_denies_is_told_before_anything_is_made(kube):
+    kube.api.denied = {"create rayclusters.ray.io"}
+    rc, message, changed = run(kube.kubeconfig)
+    assert rc != 0
+    assert message == ("the kubeconfig's user (%s) may not create rayclusters.ray.io in namespace ray (RBAC)"
+                       % kube.kubeconfig), message
+    assert (changed, kube.objects("rayclusters"), kube.objects("secrets")) == (0, [], [])
+
+
+def test_a_pod_that_cannot_start_ends_the_wait_and_the_cluster_this_run_made_goes(kube):
+    kube.add("v1/pods", {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "raybook-head-abcde", "namespace": "ray",
+                     "labels": {"ray.io/cluster": "raybook", "ray.io/node-type": "head"}},
+        "status": {"phase": "Pending", "containerStatuses": [
+            {"name": "ray-head", "image": "rayproject/ray:2.60.0", "ready": False, "restartCount": 0,
+             "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}}]},
+    })
+    rc, message, _unused = run(kube.kubeconfig, "-e", "raycluster_ready_timeout=600")
+    assert rc != 0
+    assert message == ("raycluster ray/raybook cannot start (state not set): raybook-head-abcde ImagePullBackOff "
+                       "(image rayproject/ray:2.60.0); the RayCluster this run made was deleted"), message
+    assert kube.objects("rayclusters") == [] and kube.objects("secrets") == []
+
+
 def test_bad_worker_group_fails_before_anything_is_applied(kube):
     kube.operator_ready = True
     rc, message, _unused = run(kube.kubeconfig, "-e", json.dumps({"raycluster_worker_groups": [
@@ -152,15 +180,31 @@ class FakeHelm:
 
 def run_operator(kube, helm, *extra):
     """(rc, {task name: result}, changed count) of the kuberay_operator role against the emulator and the fake helm."""
-    rc, report = play(kube.kubeconfig, "-e", f"kuberay_operator_helm_binary={helm.binary}", *extra,
-                      playbook=OPERATOR_PLAYBOOK)
+    rc, report = play(kube.kubeconfig, "-e", f"kuberay_operator_helm_binary={helm.binary}",
+                      "-e", f"kuberay_operator_chart_repo_url={helm.repo_url}", *extra, playbook=OPERATOR_PLAYBOOK)
     return rc, dict(task_results(report)), report["stats"]["localhost"]["changed"]
 
 
 @pytest.fixture
-def helm(tmp_path, kube):
+def chart_repo(tmp_path):
+    """A chart repository's index on 127.0.0.1, listing the operator's chart at the version the role installs."""
+    folder = tmp_path / "charts"
+    folder.mkdir()
+    (folder / "index.yaml").write_text(json.dumps({
+        "apiVersion": "v1", "entries": {"kuberay-operator": [{"name": "kuberay-operator", "version": "1.7.0"}]}}))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture
+def helm(tmp_path, kube, chart_repo):
     kube.add("apps/v1/deployments", OPERATOR_DEPLOYMENT)  # what the chart would run
-    return FakeHelm(tmp_path)
+    fake = FakeHelm(tmp_path)
+    fake.repo_url = chart_repo
+    return fake
 
 
 def owner_claims(kube):
@@ -185,6 +229,15 @@ def test_operator_installed_by_raybook_is_claimed_kept_and_removed(kube, helm):
     assert (rc, changed) == (0, 2), tasks
     assert helm.releases() == {} and owner_claims(kube) == []
     assert tasks["Say that the operator is left in place"].get("skipped")
+
+
+def test_a_chart_version_the_repository_lacks_is_refused_before_anything_is_made(kube, helm):
+    rc, tasks, changed = run_operator(kube, helm, "-e", "kuberay_version=1.9.9")
+    assert (rc, changed) != (0, 0)
+    [failure] = [result for result in tasks.values() if result.get("failed")]
+    assert failure["msg"] == ("kuberay_operator_version: 1.9.9 is not in the chart repository %s "
+                              "(kuberay-operator there: 1.7.0)" % helm.repo_url)
+    assert (changed, owner_claims(kube), helm.calls("upgrade")) == (0, [], [])
 
 
 def test_operator_someone_else_installed_is_used_as_is_and_left_in_place(kube, helm):
