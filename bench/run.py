@@ -7,7 +7,9 @@
    (medians of three runs each);
    one job in its own ray_job task against a bare ping task plus the job's own time through the SDK;
 5. site.yml over a fleet of three fresh hosts over SSH against site.yml on one fresh host, and against the same steps
-   by hand over the three (bench/fleet.py).
+   by hand over the three (bench/fleet.py);
+6. site.yml on the kube bed's kind cluster (smoke only) against the guide's Kubernetes steps by hand on the same bed,
+   and a second site.yml (bench/kube.py).
 
 Each part starts from no Ray running where it starts a cluster. The second site.yml runs with Ansible's
 profile_tasks callback: its ten slowest tasks are printed too. Prints the machine, the commit and a table (or
@@ -183,20 +185,24 @@ def main():
     rows = parser.add_mutually_exclusive_group()
     rows.add_argument("--fleet-only", action="store_true", help="only the fleet rows (needs root and dockerd)")
     rows.add_argument("--site-only", action="store_true", help="only the site.yml rows, on this machine")
-    rows.add_argument("--local-only", action="store_true", help="every row but the fleet's")
+    rows.add_argument("--local-only", action="store_true", help="every row but the fleet's and the kube bed's")
+    rows.add_argument("--kube-only", action="store_true", help="only the kube bed's rows (needs root, dockerd and Go)")
     args = parser.parse_args()
     from fleet import fleet_against_one_node_and_by_hand
+    from kube import kube_against_by_hand
 
     figures = {"machine": f"{platform.node()}: {os.cpu_count()} cores, {platform.platform()}", "commit": git_commit()}
-    if not args.fleet_only:
+    if not (args.fleet_only or args.kube_only):
         with tempfile.TemporaryDirectory(prefix="raybook-bench-") as storage:
             figures["site"] = site_against_by_hand(storage)
             if not args.site_only:
                 figures.update(sequential=jobs_against_sdk(10, at_once=False),
                                batch_10=jobs_against_sdk(10, at_once=True, repeats=3),
                                batch_20=jobs_against_sdk(20, at_once=True, repeats=3), single=single_job_against_ping())
-    if not (args.site_only or args.local_only):
+    if not (args.site_only or args.local_only or args.kube_only):
         figures["fleet"] = fleet_against_one_node_and_by_hand()
+    if not (args.site_only or args.local_only or args.fleet_only):
+        figures["kube"] = kube_against_by_hand()
     with HISTORY.open("a") as history:
         history.write(history_line(figures, datetime.datetime.now(datetime.timezone.utc)) + "\n")
     if args.json:
@@ -204,9 +210,9 @@ def main():
         return
     print(f"raybook bench on {figures['machine']}, commit {figures['commit']}; appended to {HISTORY.relative_to(PROJECT)}")
     print(f"{'measure':<46}{'raybook':>10}{'by hand/SDK':>13}  result")
-    if not args.fleet_only:
+    if "site" in figures:
         print_local_rows(figures)
-    fleet = figures.get("fleet", {"skipped": "--site-only" if args.site_only else "--local-only"})
+    fleet = figures.get("fleet", {"skipped": "not asked for"})
     if "skipped" in fleet:
         print(f"{'fleet: head + 2 workers over SSH':<46}  skipped: {fleet['skipped']}")
     else:
@@ -218,6 +224,18 @@ def main():
               f"  {'changed=%d' % fleet['second_site_changed']}")
         print_slowest_tasks("the fleet's first site.yml", fleet["site_slowest_tasks"])
         print_slowest_tasks("site.yml on one host", fleet["one_node_slowest_tasks"])
+    print_kube_rows(figures.get("kube", {"skipped": "not asked for"}))
+
+
+def print_kube_rows(kube):
+    if "skipped" in kube:
+        print(f"{'kube bed: kind + KubeRay + smoke':<46}  skipped: {kube['skipped']}")
+        return
+    print(f"{'kube bed: site.yml vs the guide by hand (s)':<46}{kube['site_s']:>10.1f}{kube['by_hand_s']:>13.1f}"
+          f"  ratio {kube['ratio']:.2f}")
+    print(f"{'kube bed: second site.yml (s)':<46}{kube['second_site_s']:>10.1f}{'':>13}"
+          f"  changed={kube['second_site_changed']}")
+    print_slowest_tasks("site.yml on the kube bed", kube["site_slowest_tasks"])
 
 
 def print_local_rows(figures):

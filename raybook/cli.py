@@ -75,7 +75,8 @@ def command_up(args, progress):
 def command_run(args, progress):
     run_id = new_run_id()
     results_dir = args.results_dir.resolve()
-    extravars = {"raybook_run_id": run_id, "raybook_results_dir": str(results_dir)}
+    # The CLI writes the report itself, from the same summary, once the play is over.
+    extravars = {"raybook_run_id": run_id, "raybook_results_dir": str(results_dir), "ray_workloads_report": False}
     if args.workloads:
         extravars["raybook_workloads"] = args.workloads
     run_dir = results_dir / run_id

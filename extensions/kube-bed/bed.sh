@@ -79,9 +79,10 @@ kuberay_operator_helm_binary: "$bed/bin/helm"
 raycluster_kubectl: "$bed/bin/kubectl"
 # Two cores, the control plane's and the operator's requests (0.95 CPU) among them: each Ray pod may use a core
 # (Ray counts 1 CPU) and asks for a quarter, so that a second RayCluster fits beside this one.
-raycluster_head: {cpu: 1, cpu_request: 250m, memory: 3Gi}
+# The head has room for train's two workers when the worker pod is lost, beside Serve's replicas.
+raycluster_head: {cpu: 1, cpu_request: 250m, memory: 6Gi}
 raycluster_worker_groups:
-  - {name: cpu, replicas: 1, min_replicas: 1, max_replicas: 1, cpu: 1, cpu_request: 250m, memory: 2Gi}
+  - {name: cpu, replicas: 1, min_replicas: 1, max_replicas: 1, cpu: 1, cpu_request: 250m, memory: 3Gi}
 # This machine has no systemd as PID 1: the bed's dockerd is started by extensions/molecule/tooling/dockerd.sh.
 docker_manage_service: false
 EOF

@@ -2,10 +2,27 @@
 CPU-only host): the count check and the verification job must both fail, each with one clear message."""
 
 import json
+import socket
 
 import pytest
 
-from tests.helpers import GPU_LOCAL_INVENTORY, run_playbook
+from tests.helpers import GPU_LOCAL_INVENTORY, run_playbook, stop_ray, total
+
+
+def test_gpu_yml_without_a_gpu_or_ray_changes_nothing_and_starts_nothing():
+    """Runs before the module's cluster starts: with no GPU, gpu.yml leaves a stopped Ray stopped."""
+    stop_ray()
+    outcome = run_playbook("playbooks/gpu.yml", inventory=GPU_LOCAL_INVENTORY)
+    assert outcome.ok, outcome.failures
+    assert total(outcome, "changed") == 0, outcome.hosts
+    messages = [result["res"].get("msg") for result in outcome.results]
+    assert "no NVIDIA GPU on localhost and no Ray cluster running: nothing to do" in messages
+    assert port_is_closed(8265)
+
+
+def port_is_closed(port):
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 @pytest.fixture(scope="module")

@@ -49,6 +49,9 @@ def test_site_brings_up_ray_and_runs_smoke_train_infer_and_serve(first_site_run,
         assert job["submission_id"] == "raybook-site-" + workload and job["driver_exit_code"] == 0
         assert "RAYBOOK_RESULT" in (results_dir / "site" / workload / "logs.txt").read_text()
     assert (results_dir / "latest").resolve() == (results_dir / "site").resolve()
+    # A plain ansible-playbook run writes the report and the history page too, not only the CLI.
+    assert "smoke" in (results_dir / "site" / "report.html").read_text()
+    assert "site/report.html" in (results_dir / "index.html").read_text()
 
 
 def test_training_loss_falls_and_a_checkpoint_lands_under_the_storage_path(first_site_run, results_dir, site_vars):

@@ -11,6 +11,7 @@ from tests.helpers import PROJECT_DIR
 
 sys.path.insert(0, str(PROJECT_DIR / "bench"))
 import fleet as fleet_bench  # noqa: E402 (bench/fleet.py: the fleet bed's code, no bed)
+import kube as kube_bench  # noqa: E402 (bench/kube.py: the kube bed's code, no bed)
 import run as bench  # noqa: E402
 
 SAMPLE = (PROJECT_DIR / "tests" / "fixtures" / "bench" / "profiled-playbook.txt").read_text()
@@ -66,3 +67,11 @@ def test_the_fleet_is_set_against_one_host_and_against_the_hand_script():
     assert figures["ratio"] == pytest.approx(1.2)
     assert figures["second_site_changed"] == 0
     assert figures["one_node_slowest_tasks"] == figures["site_slowest_tasks"] == bench.slowest_tasks(SAMPLE)
+
+
+def test_the_kube_bed_site_is_set_against_the_guide_by_hand():
+    figures = kube_bench.kube_figures(by_hand_s=150.0, first_run=(180.0, SAMPLE),
+                                      second_run=(40.0, "PLAY RECAP ***\nlocalhost : ok=90 changed=0\n"))
+    assert figures["ratio"] == pytest.approx(1.2)
+    assert (figures["second_site_s"], figures["second_site_changed"]) == (40.0, 0)
+    assert figures["site_slowest_tasks"] == bench.slowest_tasks(SAMPLE)
