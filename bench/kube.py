@@ -4,6 +4,7 @@ site.yml with inventory/kind.yml and the bed's overrides (smoke only), each on a
 site.yml, which has nothing to do. The by-hand cluster runs without token authentication, as the guide's does."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -12,13 +13,14 @@ import yaml
 from run import BIN, PROFILE_ENV, PROJECT, changed_count, env, fresh_run_id, slowest_tasks, timed
 
 sys.path.insert(0, str(PROJECT))
-from tests.kube.test_kind import BED, missing_tools  # noqa: E402
+from tests.kube.test_kind import BED, RUN, missing_tools  # noqa: E402
 
 
 def kube_against_by_hand():
     reason = missing_tools()
     if reason:
         return {"skipped": reason}
+    os.environ.setdefault("DOCKER_HOST", f"unix://{RUN}/docker.sock")  # the bed's dockerd, for kind
     overrides = subprocess.run([str(BED), "up"], check=True, capture_output=True, text=True, env=env(),
                                timeout=3600).stdout.strip().splitlines()[-1]
     try:

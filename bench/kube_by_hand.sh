@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
-# The guide's Kubernetes steps by hand on the kube bed, for bench/kube.py to time against site.yml: kind create
-# cluster, kind load the two images, helm install the operator and a RayCluster from the bed's chart repository,
-# port-forward the dashboard, ray job submit (the guide's Step 4), then kind delete cluster (not timed).
+# The guide's Kubernetes steps by hand on the kube bed, for bench/kube.py to time against site.yml: kubectl, kind
+# and helm from the bed's mirror, kind create cluster, kind load the two images, helm install the operator and a
+# RayCluster from the bed's chart repository, port-forward the dashboard, ray job submit (the guide's Step 4), then
+# kind delete cluster (not timed).
 # Usage: kube_by_hand.sh OVERRIDES_YML (written by extensions/kube-bed/bed.sh up); prints the seconds the steps took.
 set -euo pipefail
 started=$(date +%s.%N)
 overrides=$1
 value() { python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))[sys.argv[2]])' "$overrides" "$1"; }
-bin=$(value k8s_tools_bin_dir)
+mirror=$(value raybook_mirror_url)
 repo=$(value kuberay_operator_chart_repo_url)
 kuberay=$(value kuberay_version)
 node_image=$(value kind_cluster_node_image)
 ray_version=$(sed -n 's/^ray==\([0-9.]*\).*/\1/p' "$(dirname "$0")/../requirements-node.txt" | head -n1)
 cluster=raybook-by-hand
-export KUBECONFIG
-KUBECONFIG=$(mktemp -d)/kubeconfig
-work=$(dirname "$KUBECONFIG")
+work=$(mktemp -d)
+bin=$work/bin
+export KUBECONFIG=$work/kubeconfig
 trap '"$bin/kind" delete cluster --name "$cluster" >/dev/null 2>&1 || true; kill "${forward:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# Step 0 of the guide: kubectl, kind and helm, here from the bed's mirror.
+mkdir -p "$bin"
+curl -fsSLo "$bin/kubectl" "$mirror/kubectl/v$(value k8s_tools_kubectl_version)/linux/amd64/kubectl"
+curl -fsSLo "$bin/kind" "$mirror/kind/v$(value k8s_tools_kind_version)/kind-linux-amd64"
+curl -fsSL "$mirror/helm/helm-v$(value k8s_tools_helm_version)-linux-amd64.tar.gz" | tar -xzC "$bin" --strip-components=1 linux-amd64/helm
+chmod 0755 "$bin/kubectl" "$bin/kind"
 
 # The bed's host runs cgroup v1, which the kubelet refuses unless told (as the bed's overrides tell site.yml).
 cat >"$work/kind.yaml" <<KIND

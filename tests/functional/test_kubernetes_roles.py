@@ -78,15 +78,20 @@ def test_apply_waits_for_ready_then_changes_nothing_then_deletes(kube):
     assert kube.objects("rayclusters") == [] and kube.objects("secrets") == []
 
 
-def test_timeout_names_each_pending_pod_and_why(kube):
+def add_head_pod(kube, status):
+    """The cluster's head pod as the kubelet reports it, in `status` (a controller made it: nothing plays one here)."""
     kube.add("v1/pods", {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "raybook-head-abcde", "namespace": "ray",
                      "labels": {"ray.io/cluster": "raybook", "ray.io/node-type": "head"}},
-        "status": {"phase": "Pending", "conditions": [
-            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-             "message": "0/1 nodes are available: 1 Insufficient memory."}]},
+        "status": status,
     })
+
+
+def test_timeout_names_each_pending_pod_and_why(kube):
+    add_head_pod(kube, {"phase": "Pending", "conditions": [
+        {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+         "message": "0/1 nodes are available: 1 Insufficient memory."}]})
     rc, message, _unused = run(kube.kubeconfig)
     assert rc != 0
     assert message.startswith("raycluster ray/raybook not ready after 6s (state not set): raybook-head-abcde Pending "
@@ -104,14 +109,9 @@ def test_a_user_rbac_denies_is_told_before_anything_is_made(kube):
 
 
 def test_a_pod_that_cannot_start_ends_the_wait_and_the_cluster_this_run_made_goes(kube):
-    kube.add("v1/pods", {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "raybook-head-abcde", "namespace": "ray",
-                     "labels": {"ray.io/cluster": "raybook", "ray.io/node-type": "head"}},
-        "status": {"phase": "Pending", "containerStatuses": [
-            {"name": "ray-head", "image": "rayproject/ray:2.60.0", "ready": False, "restartCount": 0,
-             "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}}]},
-    })
+    add_head_pod(kube, {"phase": "Pending", "containerStatuses": [
+        {"name": "ray-head", "image": "rayproject/ray:2.60.0", "ready": False, "restartCount": 0,
+         "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}}]})
     rc, message, _unused = run(kube.kubeconfig, "-e", "raycluster_ready_timeout=600")
     assert rc != 0
     assert message == ("raycluster ray/raybook cannot start (state not set): raybook-head-abcde ImagePullBackOff "
