@@ -4,6 +4,7 @@ be made to misbehave on purpose (another Ray version, a node that never joins, a
 import json
 import ssl
 import threading
+import urllib.parse
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -55,13 +56,16 @@ class FakeRay:
 
     A submitted job walks through `job_statuses` (one step per query of it, or of the job list) and then keeps the
     last one; Serve
-    reports every declared application as `serve_status`. `requests` records (method, path, body)."""
+    reports every declared application as `serve_status`, after dropping the first `dropped_deploys` PUTs as an
+    overloaded Serve controller can. The state API lists `actors`. `requests` records (method, path, body)."""
 
     def __init__(self, ray_version, job_statuses=("PENDING", "RUNNING", "SUCCEEDED"), job_logs="", serve_status="RUNNING"):
         self.ray_version = ray_version
         self.job_statuses = list(job_statuses)
         self.job_logs = job_logs
         self.serve_status = serve_status
+        self.dropped_deploys = 0
+        self.actors = []
         self.jobs = {}  # submission id -> {"details": ..., "steps": statuses still to come}
         self.serve = {"http_options": {}, "applications": {}}
         self.requests = []
@@ -87,6 +91,7 @@ class FakeRay:
 
     def __call__(self, method, path, headers, body):
         self.requests.append((method, path, body))
+        path, _unused, query = path.partition("?")
         parts = path.rstrip("/").split("/")[2:]  # after /api
         if parts == ["version"]:
             return 200, {"ray_version": self.ray_version, "ray_commit": "fake"}
@@ -94,6 +99,11 @@ class FakeRay:
             return self._jobs(method, parts[1:], body)
         if parts[:2] == ["serve", "applications"]:
             return self._serve(method, body)
+        if parts == ["v0", "actors"]:
+            asked = urllib.parse.parse_qs(query)
+            wanted = dict(zip(asked.get("filter_keys", []), asked.get("filter_values", [])))
+            found = [actor for actor in self.actors if all(str(actor.get(key)) == value for key, value in wanted.items())]
+            return 200, {"data": {"result": {"result": found}}}
         return 404, {"error": path}
 
     def _jobs(self, method, parts, body):
@@ -124,7 +134,9 @@ class FakeRay:
         return job["details"]
 
     def _serve(self, method, body):
-        if method == "PUT":
+        if method == "PUT" and self.dropped_deploys:
+            self.dropped_deploys -= 1
+        elif method == "PUT":
             self.serve["http_options"] = body.get("http_options") or self.serve["http_options"]
             self.serve["applications"] = {
                 config["name"]: {"status": self.serve_status, "message": "", "route_prefix": config.get("route_prefix"),

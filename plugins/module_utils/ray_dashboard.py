@@ -241,8 +241,8 @@ class RayDashboard:
         return self._version
 
     def nodes(self):
-        data = self.get("/api/v0/nodes?limit=10000&detail=true")
-        return _unwrap_state_api(data, self.address)
+        path = "/api/v0/nodes?limit=10000&detail=true"
+        return _unwrap_state_api(self.get(path), self.address, path)
 
     def resource_usage(self):
         """Return {resource: [used, total]} from the autoscaler's load report (may be empty early on)."""
@@ -284,6 +284,13 @@ class RayDashboard:
 
     def delete_job(self, submission_id):
         return bool((self._send("DELETE", "/api/jobs/%s" % quote(submission_id, safe="")) or {}).get("deleted"))
+
+    def actors(self, **equal_to):
+        """The state API's actors (with detail) whose fields equal the given values, e.g. state="PENDING_CREATION"."""
+        query = "".join("&filter_keys=%s&filter_predicates=%%3D&filter_values=%s" % (quote(key), quote(str(value)))
+                        for key, value in sorted(equal_to.items()))
+        path = "/api/v0/actors?limit=10000&detail=true" + query
+        return _unwrap_state_api(self.get(path), self.address, path)
 
     def serve_details(self):
         """Serve's instance details: http options and every application with its status and config."""
@@ -357,11 +364,11 @@ def _http_error_line(where, exc):
     return "%s answered HTTP %s: %s" % (where, exc.code, first_line)
 
 
-def _unwrap_state_api(data, address):
+def _unwrap_state_api(data, address, path):
     try:
         return data["data"]["result"]["result"]
     except (KeyError, TypeError):
-        raise DashboardError("unexpected answer from %s/api/v0/nodes: %.200r" % (address, data)) from None
+        raise DashboardError("unexpected answer from %s%s: %.200r" % (address, path.split("?")[0], data)) from None
 
 
 def iso_time(ms):

@@ -16,6 +16,9 @@ from ansible_collections.raybook.ray.plugins.module_utils.ray_sdk import sdk_cli
 
 SETTLED = frozenset(("RUNNING", "DEPLOY_FAILED", "UNHEALTHY"))
 FAILED = frozenset(("DEPLOY_FAILED", "UNHEALTHY"))
+# A deploy Serve has not listed after this share of the timeout was dropped (seen under CPU load): it is sent again,
+# once, within the same deadline.
+RESEND_AFTER = 1 / 3
 
 
 def upload_local_code(dashboard, runtime_env, validate_certs, check_mode):
@@ -55,6 +58,11 @@ def app_report(name, app):
         deployments={key: value.get("status") for key, value in sorted((app.get("deployments") or {}).items())},
         config=app.get("deployed_app_config") or {},
     )
+
+
+def resources_text(resources):
+    """{'CPU': 0.25, 'GPU': 1.0} as 'CPU 0.25, GPU 1' (what a pending actor waits for)."""
+    return ", ".join("%s %g" % (name, amount) for name, amount in sorted((resources or {}).items())) or "nothing"
 
 
 def failure_message(name, app):
@@ -102,6 +110,7 @@ class ServeTask:
         current = apps.get(self.name)
         changed = not current or current.get("deployed_app_config") != config
         self.warn_if_listening_elsewhere()
+        document = None
         if changed and not self.check_mode:
             document = {
                 "http_options": self.http_options(), "proxy_location": self.params["proxy_location"],
@@ -110,7 +119,7 @@ class ServeTask:
             self.dashboard.serve_put(document)
         if self.check_mode:
             return dict(changed=changed, **app_report(self.name, current))
-        app = self.wait_until_settled() if self.params["wait"] else self.applications().get(self.name)
+        app = self.wait_until_settled(document) if self.params["wait"] else self.applications().get(self.name)
         result = dict(changed=changed, **app_report(self.name, app))
         if app and app.get("status") in FAILED:
             raise TaskFailed(failure_message(self.name, app), result)
@@ -142,15 +151,51 @@ class ServeTask:
                 self.wait_until_gone()
         return dict(changed=True, name=self.name, status=None, message="removed")
 
-    def wait_until_settled(self):
+    def wait_until_settled(self, document=None):
+        """The application once Serve has settled it; a deploy (`document`) still not listed after RESEND_AFTER of
+        the timeout is sent again, once; at the deadline, the task fails saying why, as far as Ray tells."""
+        resend_at = self.dashboard.remaining() * (1 - RESEND_AFTER)
+        resent = False
         while True:
             app = self.applications().get(self.name)
             if app and app.get("status") in SETTLED:
                 return app
+            if app is None and document and not resent and self.dashboard.remaining() <= resend_at:
+                self.warn("Serve had not listed application %s after %.0fs: its deploy was sent again"
+                          % (self.name, self.params["timeout"] * RESEND_AFTER))
+                self.dashboard.serve_put(document)
+                resent = True
             if self.dashboard.remaining() <= 0:
-                status = app.get("status") if app else "not listed"
-                raise DashboardError("Serve application %s not RUNNING within %.0fs (status %s)" % (self.name, self.params["timeout"], status))
+                status = app.get("status") if app else "not listed" + (" (its deploy sent twice)" if resent else "")
+                raise DashboardError("Serve application %s not RUNNING within %.0fs (status %s): %s" % (
+                    self.name, self.params["timeout"], status, self.diagnosis(app)))
             time.sleep(min(1.0, self.dashboard.remaining()))
+
+    def diagnosis(self, app):
+        """Why the application is not RUNNING, in Ray's words: its deploy's error and its unhealthy deployments, the
+        Serve controller's state, and the replicas waiting for resources."""
+        reasons = []
+        if app:
+            message = (app.get("message") or "").strip().splitlines()
+            if message:
+                reasons.append("deploy: %s" % message[-1])
+            reasons.extend("%s %s%s" % (name, deployment.get("status"), (": %s" % deployment["message"].strip().splitlines()[-1])
+                                         if (deployment.get("message") or "").strip() else "")
+                           for name, deployment in sorted((app.get("deployments") or {}).items())
+                           if deployment.get("status") != "HEALTHY")
+        try:
+            controllers = self.dashboard.actors(class_name="ServeController")
+            pending = self.dashboard.actors(state="PENDING_CREATION")
+        except DashboardError as error:  # the state API is an extra: its failure must not hide the timeout
+            return "; ".join(reasons + ["Ray's state API did not answer (%s)" % error])
+        alive = [actor for actor in controllers if actor.get("state") == "ALIVE"]
+        reasons.append("Serve controller %s" % ("ALIVE" if alive else ", ".join(
+            sorted({actor.get("state", "?") for actor in controllers})) or "not running"))
+        replicas = [actor for actor in pending if str(actor.get("class_name", "")).startswith("ServeReplica:%s:" % self.name)]
+        if replicas:
+            wanted = sorted({resources_text(actor.get("required_resources")) for actor in replicas})
+            reasons.append("%d replica(s) pending, each waiting for %s" % (len(replicas), " or ".join(wanted)))
+        return "; ".join(reasons)
 
     def wait_until_gone(self):
         while self.name in self.applications():

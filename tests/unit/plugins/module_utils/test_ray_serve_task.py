@@ -4,6 +4,7 @@ API: one PUT of the whole set of applications, idempotence, removal, and failure
 from importlib.metadata import version
 
 import pytest
+from ansible_collections.raybook.ray.plugins.module_utils.ray_dashboard import DashboardError
 from ansible_collections.raybook.ray.plugins.module_utils.ray_serve_task import ServeTask
 
 from tests.fake_dashboard import FakeRay
@@ -76,3 +77,36 @@ def test_asking_for_another_http_port_while_serve_runs_is_warned_about(fake):
     _unused, warnings = run(fake, http_port=8001, route_prefix="/v2")
     assert warnings == ["Serve already listens on 127.0.0.1:8000, not 127.0.0.1:8001: HTTP options apply when Serve "
                         "starts (remove its applications to restart it)"]
+
+
+def test_a_deploy_serve_dropped_is_sent_again_once_within_the_deadline(fake):
+    fake.dropped_deploys = 1
+    result, warnings = run(fake, timeout=6.0)
+    assert (result["changed"], result["status"]) == (True, "RUNNING")
+    assert len(puts(fake)) == 2 and puts(fake)[0] == puts(fake)[1]
+    assert warnings == ["Serve had not listed application classifier after 2s: its deploy was sent again"]
+
+
+CONTROLLER = {"class_name": "ServeController", "state": "ALIVE", "required_resources": {}}
+PENDING_REPLICA = {"class_name": "ServeReplica:classifier:Model", "state": "PENDING_CREATION",
+                   "required_resources": {"CPU": 0.25, "GPU": 1.0}}
+
+
+def test_a_deploy_never_listed_fails_naming_the_controller_and_the_replicas_waiting_for_resources(fake):
+    fake.dropped_deploys = 2
+    fake.actors = [CONTROLLER, PENDING_REPLICA, {"class_name": "ServeReplica:other:Model", "state": "PENDING_CREATION"}]
+    with pytest.raises(DashboardError) as failure:
+        run(fake, timeout=3.0)
+    assert str(failure.value) == (
+        "Serve application classifier not RUNNING within 3s (status not listed (its deploy sent twice)): "
+        "Serve controller ALIVE; 1 replica(s) pending, each waiting for CPU 0.25, GPU 1")
+
+
+def test_an_application_still_deploying_fails_with_its_unhealthy_deployments_and_a_dead_controller(fake):
+    fake.serve_status = "DEPLOYING"
+    fake.actors = [dict(CONTROLLER, state="DEAD")]
+    with pytest.raises(DashboardError) as failure:
+        run(fake, timeout=2.0)
+    assert str(failure.value) == (
+        "Serve application classifier not RUNNING within 2s (status DEPLOYING): Model UNHEALTHY: replica crashed; "
+        "Serve controller DEAD")
