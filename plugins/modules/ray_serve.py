@@ -19,7 +19,8 @@ description:
   - An application that fails to deploy fails the task with Serve's message.
   - A deploy that Serve has not listed after a third of O(timeout) (an overloaded controller can drop one) is sent
     again, once, within the same deadline, with a warning.
-  - An application not C(RUNNING) at the deadline fails the task saying why, as far as Ray tells: the deploy's
+  - >-
+    An application not C(RUNNING) at the deadline fails the task saying why, as far as Ray tells: the deploy's
     error, the deployments that are not healthy, the Serve controller's state and the replicas pending with the
     resources they wait for.
   - An unreachable dashboard is retried with backoff until O(timeout), then the task fails naming the address.
