@@ -111,18 +111,30 @@ class Bed:
                 return
         raise AssertionError("no SSH answer from %s" % host)
 
+    def listening_tcp_ports(self, host):
+        """Every TCP port `host` listens on off loopback, as `ss` lists them (not a list of Ray's ports)."""
+        ports = set()
+        for line in self.sh(host, "ss -Hltn").stdout.splitlines():
+            address, _sep, port = line.split()[3].rpartition(":")
+            if not (address.startswith("127.") or address == "[::1]"):
+                ports.add(int(port))
+        return sorted(ports)
+
     def reachable_ports(self, source, targets):
-        """From inside `source`, which of the (address, port) targets accept a TCP connection (2 s each)."""
+        """From inside `source`, which of the (address, port) targets accept a TCP connection (2 s each, all at once)."""
         script = (
             "import json, socket, sys\n"
-            "reached = []\n"
-            "for address, port in json.loads(sys.argv[1]):\n"
+            "from concurrent.futures import ThreadPoolExecutor\n"
+            "def reaches(target):\n"
             "    try:\n"
-            "        socket.create_connection((address, port), timeout=2).close()\n"
-            "        reached.append([address, port])\n"
+            "        socket.create_connection(tuple(target), timeout=2).close()\n"
+            "        return True\n"
             "    except OSError:\n"
-            "        pass\n"
-            "print(json.dumps(reached))\n"
+            "        return False\n"
+            "targets = json.loads(sys.argv[1])\n"
+            "with ThreadPoolExecutor(64) as pool:\n"
+            "    answers = list(pool.map(reaches, targets))\n"
+            "print(json.dumps([target for target, reached in zip(targets, answers) if reached]))\n"
         )
         completed = self.docker("exec", self.containers[source], "python3", "-c", script, json.dumps(targets), timeout=600)
         return [tuple(target) for target in json.loads(completed.stdout)]

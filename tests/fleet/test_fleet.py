@@ -19,9 +19,8 @@ from tests.fleet.bed import RAY_HOSTS, Bed, missing_tools
 REASON = missing_tools()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 RUN_ID = "fleet"
-# Ray's ports on every node, and those only the head opens (GCS, Ray client, dashboard).
-NODE_PORTS = [8076, 8077, 8078, 52365, 8000]
-HEAD_PORTS = [6379, 10001, 8265]
+# worker1 serves something of its own on two ports, one of which its inventory opens to everyone.
+OPEN_SERVICE_PORT, CLOSED_SERVICE_PORT = 9100, 9101
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +32,8 @@ def bed():
 
 @pytest.fixture(scope="module")
 def inventory(bed, tmp_path_factory):
-    return bed.write_inventory(tmp_path_factory.mktemp("fleet-inventory"))
+    return bed.write_inventory(tmp_path_factory.mktemp("fleet-inventory"),
+                               worker1={"ray_node_firewall_open_ports": [22, OPEN_SERVICE_PORT]})
 
 
 def changed_by_host(outcome):
@@ -157,17 +157,25 @@ def test_the_token_is_on_each_host_0600_root_and_never_in_argv_results_or_logs(b
     assert token not in json.dumps(site.results)
 
 
-def test_only_inventory_hosts_reach_rays_ports(bed, site):
+def assert_only_ssh_and_the_opened_port_answer_outsiders(bed):
+    """The outsider tries every TCP port each Ray host listens on: only SSH and worker1's opened port answer."""
+    for port in (OPEN_SERVICE_PORT, CLOSED_SERVICE_PORT):
+        bed.sh("worker1", "ss -Hltn | grep -q ':%d ' || setsid python3 -m http.server %d >/dev/null 2>&1 < /dev/null &" % (port, port))
+    deadline = time.monotonic() + 30
+    while OPEN_SERVICE_PORT not in bed.listening_tcp_ports("worker1") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    targets = [[bed.hosts[host], port] for host in RAY_HOSTS for port in bed.listening_tcp_ports(host)]
+    assert len(targets) > 20, targets  # Ray's fixed and random ports, not a short list
+    assert sorted(bed.reachable_ports("outsider", targets)) == sorted(
+        [(bed.hosts[host], 22) for host in RAY_HOSTS] + [(bed.hosts["worker1"], OPEN_SERVICE_PORT)])
+
+
+def test_outsiders_reach_only_ssh_and_what_the_inventory_opens(bed, site):
     for host in RAY_HOSTS:
         assert "table inet raybook_ray" in bed.sh(host, "nft list tables").stdout, host
+    assert_only_ssh_and_the_opened_port_answer_outsiders(bed)
+    # The inventory's hosts reach each other's Ray.
     head, workers = bed.hosts["head"], [bed.hosts["worker1"], bed.hosts["worker2"]]
-    listening = bed.sh("head", "ss -ltnH").stdout
-    for port in (6379, 8000, 8076, 8077, 10001):
-        assert ":%d " % port in listening, (port, listening)  # the ports below are really open, not just closed
-    targets = [[head, port] for port in HEAD_PORTS + NODE_PORTS] + [[worker, port] for worker in workers for port in NODE_PORTS]
-    assert bed.reachable_ports("outsider", targets) == []
-    # The same network path is open (sshd answers the outsider), and the inventory's hosts reach each other's Ray.
-    assert len(bed.reachable_ports("outsider", [[address, 22] for address in [head, *workers]])) == 3
     assert bed.reachable_ports("worker1", [[head, 6379], [head, 8076], [workers[1], 8076]]) == [(head, 6379), (head, 8076), (workers[1], 8076)]
 
 
@@ -213,6 +221,7 @@ def test_the_stopped_worker_rejoins_and_only_it_changes(bed, inventory, site):
     }
     again = run_playbook("site.yml", inventory=inventory, raybook_run_id=RUN_ID)
     assert again.ok and total(again, "changed") == 0, again.hosts
+    assert_only_ssh_and_the_opened_port_answer_outsiders(bed)
     # Each run shows the three nodes: from the wait, or (every node already alive, systemd having restarted the
     # worker's Ray with its host) from the head's answer to ray_node.
     for run in (rejoin, again):

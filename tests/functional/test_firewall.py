@@ -31,11 +31,25 @@ def test_rules_admit_only_the_inventorys_ray_hosts_to_rays_ports(tmp_path):
     assert sorted(rules) == ["gpu-worker-1", "gpu-worker-2", "ray-head-1"]
     text = rules["ray-head-1"]
     assert re.search(r"elements = \{ " + re.escape(", ".join(PEERS)) + r" \}", text)
-    ports = re.search(r"tcp dport \{ (.*) \} drop", text).group(1).split(", ")
-    assert {"6379", "8265", "8076", "8077", "10001", "52365", "10002-10999"} <= set(ports)
+    # By allowlist: the peers reach everything, anyone else SSH only, whatever port Ray picks.
+    assert re.search(r"tcp dport \{ 22 \} accept\n\s+udp dport \{ 22 \} accept\n\s+meta l4proto \{ tcp, udp \} drop", text)
     assert 'iifname "lo" accept' in text and "ip saddr @ray_peers accept" in text
-    assert "policy accept" in text  # only Ray's ports are closed; everything else on the host is left alone
+    assert "ct state established,related accept" in text  # replies to the host's own connections
     assert len(set(rules.values())) == 1
+
+
+def test_ports_opened_on_purpose_join_and_bad_ones_fail_in_one_line(tmp_path):
+    result = render(tmp_path, "-e", '{"ray_node_firewall_open_ports": [22, 8000, "9100-9102"]}')
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "tcp dport { 22, 8000, 9100-9102 } accept" in (tmp_path / "ray-head-1.nft").read_text()
+    for value, expected in (('["ssh"]', "expected ports 1-65535 or ranges first-last, got ssh"),
+                            ('[70000]', "expected ports 1-65535 or ranges first-last, got 70000"),
+                            ('["9000-8000"]', "expected ports 1-65535 or ranges first-last, got 9000-8000"),
+                            ('[6379]', "6379 overlaps Ray's own port(s) 6379"),
+                            ('["10500-10600"]', "10500-10600 overlaps Ray's own port(s) 10002-10999")):
+        result = render(tmp_path, "-e", '{"ray_node_firewall_open_ports": %s}' % value)
+        assert result.returncode != 0
+        assert "ray_node_firewall_open_ports: " + expected in result.stdout, (value, result.stdout[-1500:])
 
 
 @pytest.mark.skipif(not shutil.which("nft") or os.geteuid() != 0, reason="nft -c needs nftables and root")

@@ -23,10 +23,10 @@ def results(tmp_path):
 def report_step(results, python):
     env = {"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
            "PATH": f"{pathlib.Path(sys.executable).parent}:/usr/bin:/bin"}
+    extra = {"raybook_run_id": RUN_ID, "raybook_results_dir": str(results), "ray_workloads_report_python": python}
     completed = subprocess.run(
         [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "tests/playbooks/workloads_report.yml",
-         "-i", "inventory/local.yml", "-e", json.dumps({"raybook_run_id": RUN_ID, "raybook_results_dir": str(results),
-                                                          "ray_workloads_report_python": python})],
+         "-i", "inventory/local.yml", "-e", json.dumps(extra)],
         check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     report = json.loads(completed.stdout)
     results_by_task = {task["task"]["name"].split(" : ")[-1]: task["hosts"]["localhost"]
