@@ -26,10 +26,11 @@ options:
       The cluster: C(name), C(namespace), C(ray_version), C(kuberay_version), C(image), C(gpu_image), C(head)
       (C(cpu), C(memory), C(cpu_request), C(memory_request)), C(worker_groups) (list of C(name), C(replicas),
       C(min_replicas), C(max_replicas), C(cpu), C(memory), C(cpu_request), C(memory_request), C(gpu), C(image)),
-      C(autoscaling), C(env), C(auth_mode) (C(disabled) or C(token)), C(auth_secret), C(image_digest) and C(gpu_image_digest) (C(sha256:...), appended to the images as
-      C(name:tag@sha256:...) unless C(image_digests_in_spec) is false, as on kind, which loads images by tag),
-      C(storage_volume) (one Kubernetes volume source, such as C(hostPath) or C(persistentVolumeClaim), mounted in
-      every Ray container at C(storage_mount_path): the storage that train, infer and serve share).
+      C(autoscaling), C(env), C(auth_mode) (C(disabled) or C(token)), C(auth_secret), C(image_digest) and
+      C(gpu_image_digest) (C(sha256:...), appended to the images as C(name:tag@sha256:...) unless
+      C(image_digests_in_spec) is false, as on kind, which loads images by tag), C(storage_volume) (one Kubernetes
+      volume source, such as C(hostPath) or C(persistentVolumeClaim), mounted in every Ray container at
+      C(storage_mount_path): the storage that train, infer and serve share).
     type: dict
     required: true
 """

@@ -179,10 +179,10 @@ class ServeTask:
             message = (app.get("message") or "").strip().splitlines()
             if message:
                 reasons.append("deploy: %s" % message[-1])
-            reasons.extend("%s %s%s" % (name, deployment.get("status"), (": %s" % deployment["message"].strip().splitlines()[-1])
-                                         if (deployment.get("message") or "").strip() else "")
-                           for name, deployment in sorted((app.get("deployments") or {}).items())
-                           if deployment.get("status") != "HEALTHY")
+            for name, deployment in sorted((app.get("deployments") or {}).items()):
+                if deployment.get("status") != "HEALTHY":
+                    said = (deployment.get("message") or "").strip().splitlines()
+                    reasons.append("%s %s%s" % (name, deployment.get("status"), ": %s" % said[-1] if said else ""))
         try:
             controllers = self.dashboard.actors(class_name="ServeController")
             pending = self.dashboard.actors(state="PENDING_CREATION")
