@@ -88,10 +88,9 @@ def test_site_brings_up_the_guides_flow_and_runs_every_workload_on_the_pods(over
     placement = result(results_dir, "train")["worker_placement"]
     assert any("-worker-" in worker["hostname"] for worker in placement), placement
     checkpoint = result(results_dir, "train")["checkpoint"]
-    bed_storage = yaml.safe_load(PROJECT_DIR.joinpath(overrides).read_text())["kind_cluster_extra_mounts"][0]["host_path"]
     storage = result(results_dir, "train")["storage_path"]
     assert checkpoint.startswith(storage + "/")
-    assert (PROJECT_DIR / bed_storage / checkpoint.removeprefix(storage + "/")).is_dir()
+    assert (bed_storage(overrides) / checkpoint.removeprefix(storage + "/")).is_dir()
     assert result(results_dir, "infer")["model"] == checkpoint
     assert result(results_dir, "serve")["matching_answers"] == result(results_dir, "serve")["answers"] > 0
     assert "train" in (results_dir / RUN_ID / "report.html").read_text()
@@ -114,10 +113,15 @@ def test_second_site_changes_nothing(overrides, results_dir):
     assert total(outcome, "changed") == 0, outcome.hosts
 
 
+def bed_storage(overrides_path):
+    """The kind host's folder that every node and Ray pod mounts as the workloads' storage."""
+    return Path(yaml.safe_load(PROJECT_DIR.joinpath(overrides_path).read_text())["kind_cluster_extra_mounts"][0]["host_path"])
+
+
 def train_with_a_pod_deleted(overrides_path, results_dir, run_id, node_type):
     """Run train alone (workloads.yml) and, once its first checkpoint is on the shared storage, delete the kind
     platform's pod of `node_type` (head or worker); return the run's outcome and the deleted pod's uid."""
-    storage = Path(yaml.safe_load(PROJECT_DIR.joinpath(overrides_path).read_text())["kind_cluster_extra_mounts"][0]["host_path"])
+    storage = bed_storage(overrides_path)
     before = set(storage.glob("raybook-train-*"))
     outcome = {}
     job = threading.Thread(target=lambda: outcome.update(run=kind_site(
@@ -138,6 +142,8 @@ def test_a_worker_pod_deleted_mid_train_is_survived_from_the_checkpoint(override
     assert run.ok, run.failures
     trained = json.loads((results_dir / "worker-lost" / "train" / "result.json").read_text())
     assert trained["epochs"] == 10
+    # It carried on from its last checkpoint: one checkpoint per epoch, none trained again from the start.
+    assert len(list((bed_storage(overrides) / Path(trained["checkpoint"]).parent.name).glob("checkpoint_*"))) == 10
     # KubeRay made a new worker pod in its place.
     [worker] = kubectl_json(overrides, "-n", "ray", "get", "pods", "-l", "ray.io/node-type=worker")["items"]
     assert worker["metadata"]["uid"] != deleted
