@@ -143,7 +143,8 @@ def test_a_worker_pod_deleted_mid_train_is_survived_from_the_checkpoint(override
     trained = json.loads((results_dir / "worker-lost" / "train" / "result.json").read_text())
     assert trained["epochs"] == 10
     # It carried on from its last checkpoint: one checkpoint per epoch, none trained again from the start.
-    assert len(list((bed_storage(overrides) / Path(trained["checkpoint"]).parent.name).glob("checkpoint_*"))) == 10
+    run_folder = bed_storage(overrides) / Path(trained["checkpoint"]).parent.name
+    assert len([path for path in run_folder.glob("checkpoint_*") if path.is_dir()]) == 10
     # KubeRay made a new worker pod in its place.
     [worker] = kubectl_json(overrides, "-n", "ray", "get", "pods", "-l", "ray.io/node-type=worker")["items"]
     assert worker["metadata"]["uid"] != deleted
