@@ -32,7 +32,7 @@ case "${1:-}" in
     kind_version=$(module_version sigs.k8s.io/kind kind)
     helm_version=$(module_version helm.sh/helm/v3 helm)
     kuberay_version=$(module_version github.com/ray-project/kuberay/ray-operator kuberay)
-    [ -d "$charts/$kuberay_version" ] || { echo "bed.sh: no KubeRay $kuberay_version charts under $charts" >&2; exit 1; }
+    [ -d "$charts/$kuberay_version" ] || { echo "bed.sh: no KubeRay $kuberay_version charts under $charts (set RAYBOOK_KUBERAY_CHARTS to the folder of ../shared/kuberay-helm)" >&2; exit 1; }
 
     # The mirror, as k8s_tools reads it; helm in its published tarball layout.
     mirror="$bed/mirror"

@@ -48,7 +48,8 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 @pytest.fixture(scope="module")
 def overrides():
     os.environ.setdefault("DOCKER_HOST", f"unix://{RUN}/docker.sock")
-    built = subprocess.run([str(BED), "up"], check=True, capture_output=True, text=True, timeout=3000)
+    built = subprocess.run([str(BED), "up"], check=False, capture_output=True, text=True, timeout=3000)
+    assert built.returncode == 0, "bed.sh up failed: " + built.stderr[-3000:]
     yield built.stdout.strip().splitlines()[-1]
     subprocess.run([str(BED), "down"], check=False, timeout=600)
 
